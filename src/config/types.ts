@@ -1,0 +1,130 @@
+/**
+ * The shape of `tollgate.yaml` after it has been parsed, validated and given its defaults.
+ * The JSON Schema in `schema/tollgate.schema.json` describes the same document as users write
+ * it; the loader turns that into these types (durations into milliseconds, defaults filled in).
+ */
+
+export type Scheme = 'http' | 'https'
+export type RuleEffect = 'allow' | 'deny'
+export type PolicyMode = 'enforce' | 'report'
+
+export interface ListenConfig {
+  host: string
+  port: number
+}
+
+export interface TimeoutsConfig {
+  /** Time to open a TCP (and TLS) connection to the upstream. */
+  connectMs: number
+  /** Time from sending the request until the upstream's response headers arrive. */
+  headersMs: number
+  /** Longest silence allowed while a body streams, either way. */
+  bodyMs: number
+  /** How long an idle agent connection or tunnel stays open. */
+  idleMs: number
+}
+
+export interface ServerConfig {
+  /** Absolute path of the state directory (database, CA, master key). */
+  stateDir: string
+  proxy: ListenConfig
+  reverse: ListenConfig | null
+  control: ListenConfig
+  timeouts: TimeoutsConfig
+  /** How long a graceful shutdown waits for in-flight requests. */
+  shutdownGraceMs: number
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
+}
+
+export interface PersonConfig {
+  email: string
+  name: string | null
+  teams: string[]
+}
+
+export interface AgentConfig {
+  name: string
+  /** The email of the person who answers for this agent. */
+  owner: string
+  team: string
+  policies: string[]
+  description: string | null
+}
+
+export interface RuleConfig {
+  name: string
+  effect: RuleEffect
+  schemes: Scheme[]
+  /** Exact host names, `*.suffix` patterns or, rarely, `*`. Lower case, no trailing dot. */
+  hosts: string[]
+  /** Empty means the default port of each scheme. */
+  ports: number[]
+  /** Upper case; empty means any method. */
+  methods: string[]
+  /** Path globs: `*` stays within one segment, `**` crosses segments. */
+  paths: string[]
+  /** Name of the credential injected when this rule allows a request. */
+  credential: string | null
+  /** Whether a WebSocket upgrade may pass on requests this rule allows. */
+  websocket: boolean
+  /** Whether the credential may travel over plain HTTP (default: TLS only). */
+  allowPlaintextCredential: boolean
+}
+
+export interface PolicyConfig {
+  name: string
+  mode: PolicyMode
+  description: string | null
+  rules: RuleConfig[]
+}
+
+export type CredentialInjection =
+  | { kind: 'header'; header: string; format: string }
+  | { kind: 'basic'; username: string }
+  | { kind: 'query'; param: string }
+  | { kind: 'placeholder'; placeholder: string }
+
+export interface CredentialConfig {
+  name: string
+  /** Name of the secret in the encrypted store. */
+  secret: string
+  /** Hosts the credential may be sent to (exact or `*.suffix`). */
+  hosts: string[]
+  inject: CredentialInjection
+}
+
+export interface RouteConfig {
+  /** First path segment on the reverse listener: `/<name>/...`. */
+  name: string
+  /** Base URL the rest of the path is appended to, e.g. `https://api.openai.com/v1`. */
+  upstream: string
+}
+
+export interface UpstreamConfig {
+  /** Host name (lower case) this entry applies to. */
+  host: string
+  /** PEM file with extra CA certificates trusted for this upstream, besides the system roots. */
+  caFile: string | null
+  /** The PEM contents, read at load time so a reload sees a changed file. */
+  caPem: string | null
+}
+
+export interface TollgateConfig {
+  version: 1
+  server: ServerConfig
+  people: PersonConfig[]
+  agents: AgentConfig[]
+  policies: PolicyConfig[]
+  credentials: CredentialConfig[]
+  routes: RouteConfig[]
+  upstreams: UpstreamConfig[]
+}
+
+/** A loaded configuration with where it came from and a hash that names this version. */
+export interface LoadedConfig {
+  config: TollgateConfig
+  /** Absolute path of the file it was read from. */
+  path: string
+  /** `sha256:` + hex digest of the file bytes; recorded on every audit event as the policy version. */
+  hash: string
+}
