@@ -49,6 +49,14 @@ export const ERRORS = {
   TOLLGATE_STORE_UNAVAILABLE: { status: 503, message: 'the state store cannot be used' },
   TOLLGATE_NOT_FOUND: { status: 404, message: 'no such object' },
   TOLLGATE_INVALID_ARGUMENT: { status: 400, message: 'invalid argument' },
+  TOLLGATE_CA_UNAVAILABLE: {
+    status: 500,
+    message: 'the interception certificate authority cannot be loaded',
+  },
+  TOLLGATE_CA_KEY_INSECURE: {
+    status: 500,
+    message: 'the interception CA key file is readable by other users',
+  },
 } as const satisfies Record<string, { status: number; message: string }>
 
 export type ErrorCode = keyof typeof ERRORS

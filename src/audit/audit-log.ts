@@ -1,0 +1,184 @@
+import { TollgateError } from '../errors/tollgate-error.js'
+import { createSilentLogger, type Logger } from '../observability/logger.js'
+import type { Database } from '../store/database.js'
+import { rowToEvent } from './audit-filter.js'
+import { ChainWriter, prepareEvent, type PreparedEvent } from './chain-writer.js'
+import type { AuditEvent, AuditEventInput } from './event.js'
+
+export interface AuditLogOptions {
+  /** Events per transaction before a batch is committed without waiting for the turn to end. */
+  maxBatch?: number
+  /** Where `recordQuietly` reports events it could not write. */
+  logger?: Logger
+  /** The clock that stamps `time`; one reading per transaction. */
+  now?: () => Date
+}
+
+/** Events recorded in one event-loop turn: committed together, settled together. */
+interface Batch {
+  events: PreparedEvent[]
+  done: Promise<void>
+  resolve: () => void
+  reject: (error: TollgateError) => void
+  /** Set once the first `recordQuietly` joins, so a failure is logged once per batch. */
+  quiet: Promise<void> | null
+  quietCount: number
+}
+
+/**
+ * The durable, batched writer of the audit trail. Events recorded in the same event-loop turn
+ * share one SQLite transaction (group commit), so a busy relay pays one fsync per turn instead
+ * of one per request. The database should be opened with `openDatabase` (WAL,
+ * `synchronous=FULL`): only then does a resolved `record` mean the event survives a crash.
+ *
+ * The log does not own the database: `close` stops recording but leaves the connection open.
+ *
+ * @example
+ * const audit = new AuditLog(db, { logger })
+ * await audit.record({ type: 'request.decided', agent: 'ci-bot', decision: 'allow' })
+ * // only now may the request be forwarded
+ */
+export class AuditLog {
+  readonly #writer: ChainWriter
+  readonly #maxBatch: number
+  readonly #logger: Logger
+  readonly #now: () => Date
+  #batch: Batch | null = null
+  #timer: NodeJS.Immediate | null = null
+  #closed = false
+
+  constructor(db: Database, options: AuditLogOptions = {}) {
+    this.#writer = new ChainWriter(db)
+    this.#maxBatch = Math.max(1, options.maxBatch ?? 512)
+    this.#logger = options.logger ?? createSilentLogger()
+    this.#now = options.now ?? (() => new Date())
+  }
+
+  /**
+   * Records an event. Resolves once the transaction holding it has committed; rejects with
+   * `TOLLGATE_AUDIT_UNAVAILABLE` if it could not be written, in which case the caller must not
+   * go on with what the event describes (no audit, no egress).
+   */
+  record(event: AuditEventInput): Promise<void> {
+    try {
+      return this.#enqueue(event).done
+    } catch (error) {
+      return Promise.reject(asAuditError(error))
+    }
+  }
+
+  /**
+   * Records an event nobody waits for (`request.completed`, after the fact). Never rejects: a
+   * failed write is logged, with how many such events were lost, and the promise resolves.
+   */
+  recordQuietly(event: AuditEventInput): Promise<void> {
+    try {
+      const batch = this.#enqueue(event)
+      batch.quietCount++
+      batch.quiet ??= batch.done.catch((error: unknown) => this.#logLoss(error, batch))
+      return batch.quiet
+    } catch (error) {
+      this.#logLoss(error, null)
+      return Promise.resolve()
+    }
+  }
+
+  /** Commits whatever is queued now. Never rejects: failures reach the records themselves. */
+  flush(): Promise<void> {
+    const batch = this.#batch
+    if (batch === null) return Promise.resolve()
+
+    this.#commit()
+    return batch.done.catch(() => undefined)
+  }
+
+  /** Commits what is queued and refuses every later record with TOLLGATE_AUDIT_UNAVAILABLE. */
+  close(): Promise<void> {
+    this.#closed = true
+    return this.flush()
+  }
+
+  #enqueue(event: AuditEventInput): Batch {
+    if (this.#closed) {
+      throw new TollgateError('TOLLGATE_AUDIT_UNAVAILABLE', 'the audit log is closed')
+    }
+
+    const prepared = serialise(event)
+    const batch = this.#batch ?? this.#openBatch()
+    batch.events.push(prepared)
+
+    // A full batch goes at once, which also bounds how much a burst can hold in memory.
+    if (batch.events.length >= this.#maxBatch) this.#commit()
+    return batch
+  }
+
+  #openBatch(): Batch {
+    const batch = newBatch()
+    this.#batch = batch
+    this.#timer = setImmediate(() => this.#commit())
+    return batch
+  }
+
+  #commit(): void {
+    const batch = this.#batch
+    if (batch === null) return
+
+    this.#batch = null
+    if (this.#timer !== null) clearImmediate(this.#timer)
+    this.#timer = null
+
+    try {
+      this.#writer.append(batch.events, this.#now())
+      batch.resolve()
+    } catch (cause) {
+      batch.reject(new TollgateError('TOLLGATE_AUDIT_UNAVAILABLE', undefined, { cause }))
+    }
+  }
+
+  #logLoss(error: unknown, batch: Batch | null): void {
+    const lost = batch?.quietCount ?? 1
+    this.#logger.error({ event: 'audit.write_failed', lost, err: error }, 'audit events lost')
+  }
+}
+
+/**
+ * Appends one event in its own transaction and returns it as stored. For the CLI, which records
+ * a single change (a token issued, a secret set) and exits; throws TOLLGATE_AUDIT_UNAVAILABLE.
+ */
+export function recordSync(db: Database, event: AuditEventInput, now = new Date()): AuditEvent {
+  const prepared = serialise(event)
+
+  let link
+  try {
+    link = new ChainWriter(db).append([prepared], now)
+  } catch (cause) {
+    throw new TollgateError('TOLLGATE_AUDIT_UNAVAILABLE', undefined, { cause })
+  }
+
+  return rowToEvent({ seq: link.seq, body: link.body, prev_hash: link.prevHash, hash: link.hash })
+}
+
+function serialise(event: AuditEventInput): PreparedEvent {
+  try {
+    return prepareEvent(event)
+  } catch (cause) {
+    throw new TollgateError('TOLLGATE_AUDIT_UNAVAILABLE', 'the audit event cannot be serialised', {
+      cause,
+    })
+  }
+}
+
+function asAuditError(error: unknown): TollgateError {
+  if (error instanceof TollgateError) return error
+  return new TollgateError('TOLLGATE_AUDIT_UNAVAILABLE', undefined, { cause: error })
+}
+
+function newBatch(): Batch {
+  let resolve!: () => void
+  let reject!: (error: TollgateError) => void
+  const done = new Promise<void>((onResolve, onReject) => {
+    resolve = onResolve
+    reject = onReject
+  })
+  return { events: [], done, resolve, reject, quiet: null, quietCount: 0 }
+}

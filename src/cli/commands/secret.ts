@@ -1,0 +1,59 @@
+import type { Command } from 'commander'
+import { recordSync } from '../../audit/audit-log.js'
+import { TollgateError } from '../../errors/tollgate-error.js'
+import { loadMasterKey } from '../../secrets/master-key.js'
+import { SecretStore } from '../../secrets/secret-store.js'
+import { SecretValue } from '../../secrets/secret-value.js'
+import type { Database } from '../../store/database.js'
+import type { LoadedConfig } from '../../config/types.js'
+import { readStdin, withDatabase, type GlobalOptions } from '../context.js'
+
+function openSecrets(db: Database, loaded: LoadedConfig): SecretStore {
+  const stateDir = loaded.config.server.stateDir
+  return new SecretStore(db, loadMasterKey({ stateDir, env: process.env }))
+}
+
+export function registerSecret(program: Command): void {
+  const secret = program.command('secret').description('store secrets (write-only: values are never shown)')
+
+  secret
+    .command('set <name>')
+    .description('store a secret read from standard input (one trailing newline is dropped)')
+    .action(async (name: string, _options: unknown, command: Command) => {
+      const input = await readStdin()
+      const value = stripOneNewline(input.toString('utf8'))
+      if (value.length === 0) throw new TollgateError('TOLLGATE_INVALID_ARGUMENT', 'the secret read from stdin is empty')
+      withDatabase(command.optsWithGlobals<GlobalOptions>(), (db, loaded) => {
+        const result = openSecrets(db, loaded).set(name, new SecretValue(value))
+        recordSync(db, { type: 'secret.set', policy_version: loaded.hash, detail: { name, version: result.version } })
+        console.log(`${result.created ? 'created' : 'updated'} secret ${name} (version ${result.version})`)
+      })
+    })
+
+  secret
+    .command('delete <name>')
+    .description('delete a secret')
+    .action((name: string, _options: unknown, command: Command) => {
+      withDatabase(command.optsWithGlobals<GlobalOptions>(), (db, loaded) => {
+        if (!openSecrets(db, loaded).delete(name)) throw new TollgateError('TOLLGATE_NOT_FOUND', `no secret ${name}`)
+        recordSync(db, { type: 'secret.deleted', policy_version: loaded.hash, detail: { name } })
+        console.log(`deleted secret ${name}`)
+      })
+    })
+
+  secret
+    .command('list')
+    .description('list secret names and versions')
+    .action((_options: unknown, command: Command) => {
+      withDatabase(command.optsWithGlobals<GlobalOptions>(), (db, loaded) => {
+        for (const s of openSecrets(db, loaded).list()) {
+          console.log(`${s.name}\tversion ${s.version}\tupdated ${s.updatedAt.toISOString()}`)
+        }
+      })
+    })
+}
+
+function stripOneNewline(value: string): string {
+  if (value.endsWith('\r\n')) return value.slice(0, -2)
+  return value.endsWith('\n') ? value.slice(0, -1) : value
+}

@@ -1,0 +1,116 @@
+import { resolve } from 'node:path'
+
+import {
+  DEFAULT_CONTROL_LISTEN,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_PROXY_LISTEN,
+  DEFAULT_REVERSE_LISTEN,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  DEFAULT_STATE_DIR,
+  DEFAULT_TIMEOUTS,
+  MAX_TIMER_MS,
+} from './defaults.js'
+import { isDuration, parseDuration } from './duration.js'
+import type { IssueList } from './issue-list.js'
+import { formatListenAddress, parseListenAddress } from './listen-address.js'
+import type { RawDuration, RawListener, RawServer } from './raw-config.js'
+import type { ListenConfig, ServerConfig, TimeoutsConfig } from './types.js'
+import type { ConfigPath } from './yaml-source.js'
+
+/** What converting a section needs: where relative paths start, and where problems go. */
+export interface ConvertContext {
+  /** Absolute directory of the configuration file. */
+  baseDir: string
+  issues: IssueList
+}
+
+/** The `server` section with its defaults, durations in milliseconds and paths made absolute. */
+export function convertServer(raw: RawServer = {}, ctx: ConvertContext): ServerConfig {
+  const server: ServerConfig = {
+    stateDir: resolve(ctx.baseDir, raw.stateDir ?? DEFAULT_STATE_DIR),
+    proxy: convertListener(raw.proxy, DEFAULT_PROXY_LISTEN, 'proxy', ctx),
+    // Absent or null turns the reverse listener off: routes are opt-in.
+    reverse: raw.reverse
+      ? convertListener(raw.reverse, DEFAULT_REVERSE_LISTEN, 'reverse', ctx)
+      : null,
+    control: convertListener(raw.control, DEFAULT_CONTROL_LISTEN, 'control', ctx),
+    timeouts: convertTimeouts(raw.timeouts ?? {}, ctx),
+    shutdownGraceMs: convertDuration(
+      raw.shutdownGrace,
+      DEFAULT_SHUTDOWN_GRACE_MS,
+      ['server', 'shutdownGrace'],
+      ctx,
+    ),
+    logLevel: raw.logLevel ?? DEFAULT_LOG_LEVEL,
+  }
+
+  checkDistinctListeners(server, ctx)
+  return server
+}
+
+function convertListener(
+  raw: RawListener | undefined,
+  fallback: Readonly<ListenConfig>,
+  name: string,
+  ctx: ConvertContext,
+): ListenConfig {
+  if (raw?.listen === undefined) return { ...fallback }
+
+  const parsed = parseListenAddress(raw.listen)
+  if (typeof parsed !== 'string') return parsed
+
+  ctx.issues.add(['server', name, 'listen'], parsed)
+  return { ...fallback }
+}
+
+function convertTimeouts(
+  raw: NonNullable<RawServer['timeouts']>,
+  ctx: ConvertContext,
+): TimeoutsConfig {
+  const timeout = (key: keyof typeof raw, fallback: number) =>
+    convertDuration(raw[key], fallback, ['server', 'timeouts', key], ctx, { positive: true })
+
+  return {
+    connectMs: timeout('connect', DEFAULT_TIMEOUTS.connectMs),
+    headersMs: timeout('headers', DEFAULT_TIMEOUTS.headersMs),
+    bodyMs: timeout('body', DEFAULT_TIMEOUTS.bodyMs),
+    idleMs: timeout('idle', DEFAULT_TIMEOUTS.idleMs),
+  }
+}
+
+function convertDuration(
+  raw: RawDuration | undefined,
+  fallback: number,
+  path: ConfigPath,
+  ctx: ConvertContext,
+  options: { positive?: boolean } = {},
+): number {
+  if (raw === undefined) return fallback
+  if (!isDuration(raw)) {
+    ctx.issues.add(path, 'must be a duration such as 500ms, 10s, 5m, 24h or 7d')
+    return fallback
+  }
+
+  const ms = parseDuration(raw)
+  // A zero timeout would fail every request at once rather than mean "no timeout".
+  if (options.positive && ms === 0) ctx.issues.add(path, 'must be greater than 0')
+  // Node timers overflow past 2^31 - 1 ms and then fire almost at once.
+  if (ms > MAX_TIMER_MS) ctx.issues.add(path, 'must be at most 24d')
+  return ms
+}
+
+function checkDistinctListeners(server: ServerConfig, ctx: ConvertContext): void {
+  const seen = new Map<string, string>()
+  const listeners = { proxy: server.proxy, reverse: server.reverse, control: server.control }
+
+  for (const [name, listen] of Object.entries(listeners)) {
+    // Port 0 asks the system for a fresh port each time, so it never collides.
+    if (!listen || listen.port === 0) continue
+
+    const address = formatListenAddress(listen)
+    const other = seen.get(address)
+    if (other)
+      ctx.issues.add(['server', name, 'listen'], `${address} is already used by server.${other}`)
+    seen.set(address, name)
+  }
+}

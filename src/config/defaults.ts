@@ -1,0 +1,39 @@
+import type { ListenConfig, ServerConfig, TimeoutsConfig } from './types.js'
+
+/**
+ * Defaults for the `server` section of `tollgate.yaml`. Every listener binds to loopback by
+ * default: exposing the relay beyond the machine is a decision the operator writes down.
+ */
+
+/** The state directory, relative to the directory holding the configuration file. */
+export const DEFAULT_STATE_DIR = './.tollgate'
+
+/** Forward proxy: the address agents put in `HTTP_PROXY` / `HTTPS_PROXY`. */
+export const DEFAULT_PROXY_LISTEN: Readonly<ListenConfig> = { host: '127.0.0.1', port: 3128 }
+
+/**
+ * Reverse routes. Used when `server.reverse` is present without a `listen`; when the key is
+ * absent or null the reverse listener is off.
+ */
+export const DEFAULT_REVERSE_LISTEN: Readonly<ListenConfig> = { host: '127.0.0.1', port: 3129 }
+
+/** Health checks and metrics. */
+export const DEFAULT_CONTROL_LISTEN: Readonly<ListenConfig> = { host: '127.0.0.1', port: 3130 }
+
+export const DEFAULT_TIMEOUTS: Readonly<TimeoutsConfig> = {
+  connectMs: 10_000,
+  headersMs: 60_000,
+  // Long enough for a streamed LLM answer that pauses while the model thinks.
+  bodyMs: 300_000,
+  idleMs: 120_000,
+}
+
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000
+
+export const DEFAULT_LOG_LEVEL: ServerConfig['logLevel'] = 'info'
+
+/**
+ * Node's timers overflow past 2^31 - 1 ms (about 24.8 days) and then fire after 1 ms, which
+ * would turn a long timeout into an immediate one. Server durations are capped here.
+ */
+export const MAX_TIMER_MS = 2_147_483_647

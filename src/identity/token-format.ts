@@ -1,0 +1,27 @@
+import { createHash, randomBytes } from 'node:crypto'
+
+/**
+ * Agent tokens are 32 random bytes, base64url, behind a recognisable prefix so secret scanners
+ * can spot a leaked one. Only the SHA-256 of a token is stored; a stolen database gives nothing
+ * that can be replayed.
+ */
+export const TOKEN_PREFIX = 'tgt_'
+
+const TOKEN_PATTERN = /^tgt_[A-Za-z0-9_-]{43}$/
+
+export function generateToken(): string {
+  return TOKEN_PREFIX + randomBytes(32).toString('base64url')
+}
+
+export function generateTokenId(): string {
+  return 'tok_' + randomBytes(8).toString('hex')
+}
+
+/** Whether a string has the shape of a token; cheap, so junk is refused before any lookup. */
+export function isTokenShaped(value: string): boolean {
+  return TOKEN_PATTERN.test(value)
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex')
+}

@@ -1,0 +1,136 @@
+import type { Statement } from 'better-sqlite3'
+import type { Database } from '../store/database.js'
+import { TollgateError } from '../errors/tollgate-error.js'
+import { generateToken, generateTokenId, hashToken, isTokenShaped } from './token-format.js'
+
+export interface TokenRecord {
+  id: string
+  agent: string
+  createdAt: Date
+  expiresAt: Date
+  revokedAt: Date | null
+  note: string | null
+}
+
+export interface IssuedToken {
+  record: TokenRecord
+  /** The token itself. Shown once; only its hash is kept. */
+  token: string
+}
+
+interface TokenRow {
+  id: string
+  agent: string
+  created_at: number
+  expires_at: number
+  revoked_at: number | null
+  note: string | null
+}
+
+/** Longest lifetime a token may be given: long-lived agent credentials are what we replace. */
+export const MAX_TOKEN_TTL_MS = 366 * 24 * 3600 * 1000
+
+/**
+ * Agent tokens in the store. The CLI issues and revokes; the running relay verifies on every
+ * request and polls `revocationsSince` so that a revoke from another process also cuts open
+ * tunnels and keep-alive connections.
+ */
+export class TokenStore {
+  #db: Database
+  #now: () => number
+  #byHash: Statement<[string], TokenRow>
+  #byId: Statement<[string], TokenRow>
+
+  constructor(db: Database, options: { now?: () => number } = {}) {
+    this.#db = db
+    this.#now = options.now ?? Date.now
+    this.#byHash = db.prepare('SELECT * FROM tokens WHERE hash = ?')
+    this.#byId = db.prepare('SELECT * FROM tokens WHERE id = ?')
+  }
+
+  issue(agent: string, ttlMs: number, note: string | null = null): IssuedToken {
+    if (!(ttlMs > 0 && ttlMs <= MAX_TOKEN_TTL_MS)) {
+      throw new TollgateError('TOLLGATE_INVALID_ARGUMENT', 'ttl must be between 1ms and 366d')
+    }
+    const token = generateToken()
+    const now = this.#now()
+    const row: TokenRow = {
+      id: generateTokenId(),
+      agent,
+      created_at: now,
+      expires_at: now + ttlMs,
+      revoked_at: null,
+      note,
+    }
+
+    this.#db
+      .prepare(
+        `INSERT INTO tokens (id, hash, agent, created_at, expires_at, note)
+         VALUES (@id, @hash, @agent, @created_at, @expires_at, @note)`,
+      )
+      .run({ ...row, hash: hashToken(token) })
+    return { record: toRecord(row), token }
+  }
+
+  /** The live token record for a presented token, or null if unknown, expired or revoked. */
+  verify(token: string): TokenRecord | null {
+    if (!isTokenShaped(token)) return null
+    const row = this.#byHash.get(hashToken(token))
+    return row && this.#isLive(row) ? toRecord(row) : null
+  }
+
+  /** Re-checks a token already verified once (e.g. per request inside a tunnel). */
+  isLive(id: string): boolean {
+    const row = this.#byId.get(id)
+    return row !== undefined && this.#isLive(row)
+  }
+
+  get(id: string): TokenRecord | null {
+    const row = this.#byId.get(id)
+    return row ? toRecord(row) : null
+  }
+
+  /** Revokes at once. Returns false if no such token or it was already revoked. */
+  revoke(id: string): boolean {
+    const revoke = this.#db.transaction(() => {
+      const next = this.#db
+        .prepare('SELECT COALESCE(MAX(revoke_seq), 0) + 1 AS seq FROM tokens')
+        .get() as { seq: number }
+      return this.#db
+        .prepare('UPDATE tokens SET revoked_at = ?, revoke_seq = ? WHERE id = ? AND revoked_at IS NULL')
+        .run(this.#now(), next.seq, id).changes
+    })
+    return revoke.immediate() === 1
+  }
+
+  list(agent?: string): TokenRecord[] {
+    const rows = agent
+      ? this.#db.prepare('SELECT * FROM tokens WHERE agent = ? ORDER BY created_at').all(agent)
+      : this.#db.prepare('SELECT * FROM tokens ORDER BY created_at').all()
+    return (rows as TokenRow[]).map(toRecord)
+  }
+
+  /** Token ids revoked after `seq`, and the highest revocation sequence seen. */
+  revocationsSince(seq: number): { ids: string[]; seq: number } {
+    const rows = this.#db
+      .prepare('SELECT id, revoke_seq FROM tokens WHERE revoke_seq > ? ORDER BY revoke_seq')
+      .all(seq) as Array<{ id: string; revoke_seq: number }>
+    const last = rows.at(-1)
+    return { ids: rows.map((r) => r.id), seq: last ? last.revoke_seq : seq }
+  }
+
+  #isLive(row: TokenRow): boolean {
+    return row.revoked_at === null && row.expires_at > this.#now()
+  }
+}
+
+function toRecord(row: TokenRow): TokenRecord {
+  return {
+    id: row.id,
+    agent: row.agent,
+    createdAt: new Date(row.created_at),
+    expiresAt: new Date(row.expires_at),
+    revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
+    note: row.note,
+  }
+}

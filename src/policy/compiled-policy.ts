@@ -1,0 +1,67 @@
+import type { PolicyConfig, PolicyMode, Scheme } from '../config/types.js'
+import { CompiledRule } from './compiled-rule.js'
+import { HostIndex } from './host-index.js'
+import type { RequestTarget } from './request-target.js'
+
+/** What `mayConnect` asks each rule: the tunnel's scheme and port (the index did the host). */
+interface Endpoint {
+  scheme: Scheme
+  port: number
+}
+
+/**
+ * One policy compiled for the request path: its deny rules and its allow rules each in their
+ * own host index, so "is there a matching deny" and "which allow comes first" are two lookups.
+ */
+export class CompiledPolicy {
+  readonly name: string
+  readonly mode: PolicyMode
+  /** Every rule in declaration order, for explain and linear checks. */
+  readonly rules: readonly CompiledRule[]
+
+  readonly #denies = new HostIndex()
+  readonly #allows = new HostIndex()
+
+  constructor(config: PolicyConfig) {
+    this.name = config.name
+    this.mode = config.mode
+    this.rules = config.rules.map((rule, order) => new CompiledRule(config.name, rule, order))
+
+    for (const rule of this.rules) {
+      const index = rule.effect === 'deny' ? this.#denies : this.#allows
+      index.add(rule)
+    }
+  }
+
+  /** The first deny rule (in declaration order) that matches the target, if any. */
+  firstDeny(target: RequestTarget): CompiledRule | null {
+    return this.#denies.first(target.host, matchesTarget, target)
+  }
+
+  /** The first allow rule (in declaration order) that matches the target, if any. */
+  firstAllow(target: RequestTarget): CompiledRule | null {
+    return this.#allows.first(target.host, matchesTarget, target)
+  }
+
+  /** Whether some allow rule could let a request through to this host and endpoint. */
+  mayAllow(host: string, endpoint: Endpoint): boolean {
+    return this.#allows.first(host, matchesEndpoint, endpoint) !== null
+  }
+
+  /** Whether a deny rule shuts every method and path on this host and endpoint. */
+  deniesWholeHost(host: string, endpoint: Endpoint): boolean {
+    return this.#denies.first(host, deniesEverything, endpoint) !== null
+  }
+}
+
+function matchesTarget(rule: CompiledRule, target: RequestTarget): boolean {
+  return rule.matches(target)
+}
+
+function matchesEndpoint(rule: CompiledRule, endpoint: Endpoint): boolean {
+  return rule.matchesEndpoint(endpoint.scheme, endpoint.port)
+}
+
+function deniesEverything(rule: CompiledRule, endpoint: Endpoint): boolean {
+  return rule.coversAllRequests && matchesEndpoint(rule, endpoint)
+}

@@ -1,0 +1,86 @@
+import type { PolicyMode, RuleEffect, TollgateConfig } from '../config/types.js'
+import type { PolicyEngine } from './engine.js'
+import type { Decision, RequestTarget } from './request-target.js'
+import { formatTarget, targetFromUrl } from './target-from-url.js'
+
+/** One rule that matched the request, whether or not it decided. */
+export interface RuleMatch {
+  id: string
+  policy: string
+  rule: string
+  effect: RuleEffect
+  mode: PolicyMode
+  credential: string | null
+}
+
+/** Why a request would be decided the way it is, for `tollgate policy explain`. */
+export interface Explanation {
+  agent: string
+  /** False when the configuration has no agent of that name (it is then denied). */
+  agentKnown: boolean
+  target: RequestTarget
+  decision: Decision
+  /** Every matching rule of the agent's policies, in evaluation order. */
+  matches: RuleMatch[]
+}
+
+/**
+ * Decides `method url` for an agent exactly as the relay would (same engine), and lists every
+ * rule that matched so the operator can see what was beaten by what.
+ */
+export function explainDecision(
+  engine: PolicyEngine,
+  config: TollgateConfig,
+  agent: string,
+  method: string,
+  url: string,
+): Explanation {
+  const target = targetFromUrl(method, url)
+
+  return {
+    agent,
+    agentKnown: config.agents.some((candidate) => candidate.name === agent),
+    target,
+    decision: engine.decide(agent, target),
+    matches: findMatches(engine, agent, target),
+  }
+}
+
+/** A few lines of plain text; the decision first, then the rules that matched. */
+export function formatExplanation(explanation: Explanation): string {
+  const { decision } = explanation
+  const lines = [
+    `agent:      ${explanation.agent}${explanation.agentKnown ? '' : ' (unknown agent)'}`,
+    `request:    ${formatTarget(explanation.target)}`,
+    `decision:   ${decision.kind}${decision.code === null ? '' : ` (${decision.code})`}`,
+    `rule:       ${decision.rule?.id ?? 'none'}`,
+    `credential: ${decision.credential ?? 'none'}`,
+  ]
+
+  if (explanation.matches.length === 0) return [...lines, 'matched:    no rule'].join('\n')
+
+  const matched = explanation.matches.map(formatMatch)
+  return [...lines, 'matched:', ...matched].join('\n')
+}
+
+function findMatches(engine: PolicyEngine, agent: string, target: RequestTarget): RuleMatch[] {
+  const policies = engine.policiesOf(agent) ?? []
+
+  return policies.flatMap((policy) =>
+    policy.rules
+      .filter((rule) => rule.matchesHost(target.host) && rule.matches(target))
+      .map((rule) => ({
+        id: rule.ref.id,
+        policy: policy.name,
+        rule: rule.ref.rule,
+        effect: rule.effect,
+        mode: policy.mode,
+        credential: rule.credential,
+      })),
+  )
+}
+
+function formatMatch(match: RuleMatch): string {
+  const credential = match.credential === null ? '' : ` credential=${match.credential}`
+  return `  ${match.effect.padEnd(5)} ${match.id} [${match.mode}]${credential}`
+}

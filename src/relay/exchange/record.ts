@@ -1,0 +1,110 @@
+import type { AuditDecision, AuditEventInput, AuditEventType } from '../../audit/event.js'
+import { ERRORS } from '../../errors/codes.js'
+import type { Exchange, RelayDeps } from './exchange.js'
+import { redactQuery } from './redact-query.js'
+
+/**
+ * Writes the decision for an allowed request and waits until it is durable: no audit, no
+ * egress. A failed write refuses the request (the caller turns the rejection into a 503).
+ */
+export async function recordDecision(deps: RelayDeps, ex: Exchange): Promise<void> {
+  try {
+    await deps.audit.record(auditEvent(ex, 'request.decided'))
+  } catch (error) {
+    deps.metrics.auditFailed()
+    throw error
+  }
+}
+
+/**
+ * Closes the books on an exchange: the audit event for how it ended, the one decision log
+ * line, and the metrics. Called exactly once, when the response is finished or abandoned.
+ */
+export function finishExchange(deps: RelayDeps, ex: Exchange): void {
+  const outcome = outcomeOf(ex)
+  const type: AuditEventType = wasForwarded(ex) ? 'request.completed' : eventTypeFor(outcome)
+  void deps.audit.recordQuietly(auditEvent(ex, type))
+
+  const seconds = (performance.now() - ex.startedAt) / 1000
+  deps.metrics.observeRequest(outcome, ex.listener, seconds)
+  logDecision(deps, ex, outcome, seconds)
+}
+
+function wasForwarded(ex: Exchange): boolean {
+  const kind = ex.decision?.kind
+  return (kind === 'allow' || kind === 'would_deny') && ex.code === null
+}
+
+function outcomeOf(ex: Exchange): AuditDecision {
+  if (ex.code === null) return ex.decision?.kind ?? 'error'
+  const status = ERRORS[ex.code].status
+  if (status === 407) return 'unauthenticated'
+  if (status === 403) return 'deny'
+  if (status === 400 || status === 404 || status === 421) return 'malformed'
+  return ex.decision ? ex.decision.kind : 'error'
+}
+
+function eventTypeFor(outcome: AuditDecision): AuditEventType {
+  if (outcome === 'unauthenticated') return 'auth.failed'
+  if (outcome === 'deny') return 'request.decided'
+  return 'request.rejected'
+}
+
+function auditEvent(ex: Exchange, type: AuditEventType): AuditEventInput {
+  const { caller, target, decision } = ex
+  return {
+    type,
+    request_id: ex.id,
+    agent: caller?.agent ?? null,
+    owner: caller?.owner ?? null,
+    team: caller?.team ?? null,
+    token_id: caller?.tokenId ?? null,
+    sandbox_id: caller?.sandboxId ?? null,
+    client: ex.req.socket.remoteAddress ?? null,
+    method: target?.method ?? ex.req.method ?? null,
+    scheme: target?.scheme ?? null,
+    host: target?.host ?? null,
+    port: target?.port ?? null,
+    path: target ? target.path + redactQuery(ex.query) : null,
+    decision: type === 'request.decided' && ex.code === null ? (decision?.kind ?? null) : outcomeOf(ex),
+    code: ex.code ?? decision?.code ?? null,
+    rule: decision?.rule?.id ?? null,
+    policy_version: ex.version,
+    credentials: ex.credentials.length > 0 ? ex.credentials : null,
+    status: type === 'request.decided' ? null : ex.status,
+    bytes_in: type === 'request.decided' ? null : ex.bytesIn,
+    bytes_out: type === 'request.decided' ? null : ex.bytesOut,
+    duration_ms: type === 'request.decided' ? null : round(performance.now() - ex.startedAt),
+    upstream_error: ex.upstreamError,
+  }
+}
+
+function logDecision(deps: RelayDeps, ex: Exchange, outcome: AuditDecision, seconds: number) {
+  const level = outcome === 'allow' ? 'info' : outcome === 'error' ? 'error' : 'warn'
+  if (!deps.logger.isLevelEnabled(level)) return
+  deps.logger[level](
+    {
+      event: 'request',
+      requestId: ex.id,
+      agent: ex.caller?.agent,
+      owner: ex.caller?.owner,
+      method: ex.target?.method,
+      scheme: ex.target?.scheme,
+      host: ex.target?.host,
+      port: ex.target?.port,
+      path: ex.target?.path,
+      decision: outcome,
+      code: ex.code ?? ex.decision?.code ?? undefined,
+      rule: ex.decision?.rule?.id,
+      credentials: ex.credentials,
+      status: ex.status,
+      durationMs: round(seconds * 1000),
+      upstreamError: ex.upstreamError ?? undefined,
+    },
+    'request',
+  )
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000
+}

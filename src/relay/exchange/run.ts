@@ -1,0 +1,120 @@
+import { TollgateError, isTollgateError } from '../../errors/tollgate-error.js'
+import type { CredentialConfig } from '../../config/types.js'
+import type { SecretValue } from '../../secrets/secret-value.js'
+import { findPlaceholders, injectCredential, isHostBound } from '../../secrets/credential-injector.js'
+import { forwardableHeaders } from '../http/headers.js'
+import { sendError } from '../http/error-response.js'
+import type { RelayState } from '../relay-state.js'
+import type { Exchange, RelayDeps } from './exchange.js'
+import { recordDecision } from './record.js'
+import { forwardExchange, type Outgoing } from './forward.js'
+
+/**
+ * Steps 4–8 of the request flow for an identified caller and a canonical target: decide,
+ * refuse exfiltration, pick the credential, record durably, inject, forward. Any refusal is a
+ * TollgateError, answered by `refuseExchange`.
+ */
+export async function relayExchange(deps: RelayDeps, ex: Exchange): Promise<void> {
+  const state = deps.state.current
+  const { caller, target } = requireIdentified(ex)
+  ex.version = state.version
+  ex.decision = state.engine.decide(caller.agent, target)
+
+  const outgoing = buildOutgoing(ex)
+  refuseStrayPlaceholders(state, ex, outgoing)
+  if (ex.decision.kind === 'deny') throw denial(ex)
+  const credential = credentialFor(deps, state, ex)
+
+  await recordDecision(deps, ex).catch((cause: unknown) => {
+    throw new TollgateError('TOLLGATE_AUDIT_UNAVAILABLE', undefined, { cause })
+  })
+
+  const scrub = credential ? inject(ex, outgoing, credential) : []
+  if (ex.req.headers.expect?.toLowerCase() === '100-continue') ex.res.writeContinue()
+  forwardExchange(deps, ex, outgoing, scrub)
+}
+
+/** Answers a refused or failed exchange with the relay's JSON error. */
+export function refuseExchange(deps: RelayDeps, ex: Exchange, error: unknown): void {
+  const known = isTollgateError(error)
+  if (!known) deps.logger.error({ err: error, requestId: ex.id }, 'unexpected relay error')
+  const failure = known ? error : new TollgateError('TOLLGATE_INTERNAL')
+
+  ex.code = failure.code
+  ex.status = failure.status
+  sendError(ex.res, {
+    code: failure.code,
+    message: failure.publicMessage,
+    requestId: ex.id,
+    rule: ex.decision?.rule?.id ?? null,
+  })
+}
+
+function requireIdentified(ex: Exchange) {
+  const { caller, target } = ex
+  if (!caller || !target) throw new TollgateError('TOLLGATE_INTERNAL')
+  return { caller, target }
+}
+
+function buildOutgoing(ex: Exchange): Outgoing {
+  return {
+    headers: forwardableHeaders(ex.req.rawHeaders, ex.dropHeaders),
+    pathAndQuery: (ex.target?.path ?? '/') + ex.query,
+  }
+}
+
+/**
+ * A placeholder stands in for a real secret only on the hosts its credential is bound to. Seen
+ * on its way anywhere else, it is what a prompt-injected agent exfiltrating "its key" looks
+ * like: refuse and record it as such.
+ */
+function refuseStrayPlaceholders(state: RelayState, ex: Exchange, outgoing: Outgoing): void {
+  const host = ex.target?.host ?? ''
+  const credentials = [...state.credentials.values()]
+  const stray = findPlaceholders(credentials, outgoing).find((c) => !isHostBound(c, host))
+  if (!stray) return
+  ex.credentials = [stray.name]
+  throw new TollgateError(
+    'TOLLGATE_PLACEHOLDER_MISUSE',
+    `the placeholder of credential ${stray.name} may not be sent to this host`,
+  )
+}
+
+function denial(ex: Exchange): TollgateError {
+  const rule = ex.decision?.rule?.id
+  if (ex.decision?.code === 'TOLLGATE_POLICY_NO_MATCH' || !rule) {
+    return new TollgateError('TOLLGATE_POLICY_NO_MATCH')
+  }
+  return new TollgateError('TOLLGATE_POLICY_DENIED', `denied by policy rule ${rule}`)
+}
+
+interface ResolvedCredential {
+  config: CredentialConfig
+  secret: SecretValue
+}
+
+function credentialFor(deps: RelayDeps, state: RelayState, ex: Exchange): ResolvedCredential | null {
+  const name = ex.decision?.credential
+  if (!name || !ex.target) return null
+  const config = state.credentials.get(name)
+  if (!config || !isHostBound(config, ex.target.host)) {
+    throw new TollgateError('TOLLGATE_SECRET_UNAVAILABLE', `credential ${name} is not usable here`)
+  }
+  if (ex.target.scheme !== 'https' && !ex.decision?.allowPlaintextCredential) {
+    throw new TollgateError('TOLLGATE_CREDENTIAL_PLAINTEXT')
+  }
+
+  const secret = deps.secrets.get(config.secret)
+  if (!secret) {
+    throw new TollgateError('TOLLGATE_SECRET_UNAVAILABLE', `secret for credential ${name} is not set`)
+  }
+  return { config, secret }
+}
+
+function inject(ex: Exchange, outgoing: Outgoing, credential: ResolvedCredential): Buffer[] {
+  const { scrubValues } = injectCredential(credential.config, credential.secret, outgoing)
+  ex.credentials = [credential.config.name]
+  // Scrubbing reads the response body, which it cannot do through compression.
+  outgoing.headers['accept-encoding'] = 'identity'
+  return scrubValues.map((value) => Buffer.from(value))
+}

@@ -1,0 +1,72 @@
+import type { ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { ERROR_HEADER, ERRORS, type ErrorCode } from '../../errors/codes.js'
+
+export const REQUEST_ID_HEADER = 'tollgate-request-id'
+
+export interface ErrorBody {
+  code: ErrorCode
+  message: string
+  requestId: string
+  rule?: string | null
+}
+
+function jsonBody(error: ErrorBody): string {
+  const body = { error: { code: error.code, message: error.message, rule: error.rule ?? null } }
+  return JSON.stringify({ ...body, request_id: error.requestId }) + '\n'
+}
+
+function errorHeaders(error: ErrorBody, length: number): Record<string, string | number> {
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': length,
+    [ERROR_HEADER]: error.code,
+    [REQUEST_ID_HEADER]: error.requestId,
+  }
+  if (ERRORS[error.code].status === 407) {
+    headers['proxy-authenticate'] = 'Basic realm="tollgate", charset="UTF-8"'
+  }
+  return headers
+}
+
+/**
+ * Answers with the relay's own error: JSON body, code in a header, never an HTML page. If the
+ * response has already started (the upstream failed mid-body), the only honest signal left is
+ * to cut the connection.
+ */
+export function sendError(res: ServerResponse, error: ErrorBody): void {
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  const body = jsonBody(error)
+  const status = ERRORS[error.code].status
+  if (status === 407 || status === 421 || status >= 500) res.shouldKeepAlive = false
+  res.writeHead(status, errorHeaders(error, Buffer.byteLength(body)))
+  res.end(body)
+}
+
+/** The same error written on a raw socket (CONNECT and upgrade requests have no response object). */
+export function sendSocketError(socket: Duplex, error: ErrorBody): void {
+  const body = jsonBody(error)
+  const status = ERRORS[error.code].status
+  const headers = { ...errorHeaders(error, Buffer.byteLength(body)), connection: 'close' }
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`)
+  const head = `HTTP/1.1 ${status} ${statusText(status)}\r\n${lines.join('\r\n')}\r\n\r\n`
+  socket.end(head + body)
+}
+
+function statusText(status: number): string {
+  const texts: Record<number, string> = {
+    400: 'Bad Request',
+    403: 'Forbidden',
+    404: 'Not Found',
+    407: 'Proxy Authentication Required',
+    421: 'Misdirected Request',
+    500: 'Internal Server Error',
+    502: 'Bad Gateway',
+    503: 'Service Unavailable',
+    504: 'Gateway Timeout',
+  }
+  return texts[status] ?? 'Error'
+}

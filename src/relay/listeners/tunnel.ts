@@ -1,0 +1,160 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import { TLSSocket } from 'node:tls'
+import type { Duplex } from 'node:stream'
+import { TollgateError, isTollgateError } from '../../errors/tollgate-error.js'
+import { authenticate, parseProxyAuthorization, type Caller } from '../identify.js'
+import { sendSocketError } from '../http/error-response.js'
+import { singleHeader } from '../http/headers.js'
+import { parseAuthority, type Authority } from '../target/authority.js'
+import { normalisePath } from '../target/path.js'
+import { createInterceptionTls } from '../tls/sni-callback.js'
+import { newExchange, type Exchange } from '../exchange/exchange.js'
+import { finishExchange } from '../exchange/record.js'
+import { refuseExchange, relayExchange } from '../exchange/run.js'
+import type { ListenerDeps } from './listener-deps.js'
+import { methodOf, requireHostAgreement } from './forward-proxy.js'
+import { httpServerOptions } from './server-options.js'
+
+interface Tunnel extends Authority {
+  caller: Caller
+  sniMatches: boolean
+}
+
+/**
+ * CONNECT tunnels with TLS interception. The tunnel is opened only to a host the agent's policy
+ * may reach; inside it the relay terminates TLS with a leaf from its own CA and hands each
+ * request to an internal HTTP server, so every request in the tunnel (keep-alive and pipelined
+ * ones too) is identified, decided, recorded and injected on its own.
+ */
+export class TunnelHandler {
+  #deps: ListenerDeps
+  #inner: Server
+  #tunnels = new WeakMap<Duplex, Tunnel>()
+
+  constructor(deps: ListenerDeps) {
+    this.#deps = deps
+    this.#inner = createServer(httpServerOptions(deps.upstreams.timeouts))
+    this.#inner.maxHeadersCount = 0
+    this.#inner.on('request', (req, res) => this.#handleInner(req, res))
+    this.#inner.on('checkContinue', (req, res) => this.#handleInner(req, res))
+  }
+
+  /** Handles `CONNECT host:port`. Errors before the 200 are answered on the raw socket. */
+  handleConnect(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const id = this.#deps.ids.next()
+    this.#openTunnel(req, socket, head).catch((error: unknown) => {
+      this.#refuseConnect(req, socket, id, error)
+    })
+  }
+
+  /** Stops handing new tunnels to the inner server; open ones end with their sockets. */
+  close(): void {
+    this.#inner.close()
+  }
+
+  async #openTunnel(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const deps = this.#deps
+    const auth = parseProxyAuthorization(singleHeader(req.rawHeaders, 'proxy-authorization'))
+    const caller = authenticate(auth, deps.tokens, deps.state.current.directory)
+    const target = parseAuthority(req.url ?? '', 'https', true)
+    if (!deps.state.current.engine.mayConnect(caller.agent, target.host, target.port)) {
+      throw new TollgateError('TOLLGATE_POLICY_NO_MATCH', 'no rule lets this agent reach that host')
+    }
+
+    const tls = await createInterceptionTls(deps.leaves, target.host)
+    deps.connections.track(caller.tokenId, caller.agent, socket)
+    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+    // Bytes the client sent ahead of our 200 (its ClientHello) belong to the TLS stream.
+    if (head.length > 0) socket.unshift(head)
+
+    const secure = new TLSSocket(socket as Socket, tls.options)
+    const tunnel: Tunnel = { ...target, caller, sniMatches: true }
+    this.#tunnels.set(secure, tunnel)
+    this.#track(secure, socket)
+    secure.once('secure', () => {
+      tunnel.sniMatches = tls.sniMatchesTarget()
+    })
+    secure.on('error', () => socket.destroy())
+    this.#inner.emit('connection', secure)
+  }
+
+  #track(secure: TLSSocket, raw: Duplex): void {
+    const { metrics, upstreams } = this.#deps
+    metrics.tunnelOpened()
+    ;(raw as Socket).setTimeout(upstreams.timeouts.idleMs, () => raw.destroy())
+    raw.once('close', () => {
+      metrics.tunnelClosed()
+      secure.destroy()
+    })
+  }
+
+  #handleInner(req: IncomingMessage, res: ServerResponse): void {
+    const deps = this.#deps
+    const ex = newExchange('tunnel', req, res, deps.ids.next())
+    res.once('close', () => finishExchange(deps, ex))
+    try {
+      this.#identifyInner(ex)
+    } catch (error) {
+      refuseExchange(deps, ex, error)
+      return
+    }
+    relayExchange(deps, ex).catch((error: unknown) => refuseExchange(deps, ex, error))
+  }
+
+  #identifyInner(ex: Exchange): void {
+    const tunnel = this.#tunnels.get(ex.req.socket)
+    if (!tunnel) throw new TollgateError('TOLLGATE_INTERNAL')
+    ex.caller = tunnel.caller
+    ex.target = { scheme: 'https', host: tunnel.host, port: tunnel.port, method: 'GET', path: '/' }
+    ex.target.method = methodOf(ex.req)
+    this.#requireLiveToken(ex, tunnel)
+
+    if (!tunnel.sniMatches) throw new TollgateError('TOLLGATE_MISDIRECTED')
+    const url = ex.req.url ?? ''
+    if (!url.startsWith('/')) throw new TollgateError('TOLLGATE_MALFORMED_REQUEST')
+    requireSameHost(ex.req.rawHeaders, tunnel)
+    const { path, query } = normalisePath(url)
+    ex.target.path = path
+    ex.query = query
+  }
+
+  /** A token revoked while its tunnel is open stops working at the very next request. */
+  #requireLiveToken(ex: Exchange, tunnel: Tunnel): void {
+    const { tokens, state } = this.#deps
+    const live = tokens.isLive(tunnel.caller.tokenId)
+    if (live && state.current.directory.hasAgent(tunnel.caller.agent)) return
+    ex.res.shouldKeepAlive = false
+    ex.res.once('finish', () => ex.req.socket.destroy())
+    throw new TollgateError('TOLLGATE_AUTH_INVALID')
+  }
+
+  #refuseConnect(req: IncomingMessage, socket: Duplex, id: string, error: unknown): void {
+    const failure = isTollgateError(error) ? error : new TollgateError('TOLLGATE_INTERNAL')
+    if (!isTollgateError(error)) this.#deps.logger.error({ err: error }, 'connect failed')
+    sendSocketError(socket, { code: failure.code, message: failure.publicMessage, requestId: id })
+    void this.#deps.audit.recordQuietly({
+      type: failure.status === 407 ? 'auth.failed' : 'request.decided',
+      request_id: id,
+      client: req.socket.remoteAddress ?? null,
+      method: 'CONNECT',
+      scheme: 'https',
+      path: null,
+      decision: failure.status === 407 ? 'unauthenticated' : failure.status === 403 ? 'deny' : 'malformed',
+      code: failure.code,
+      policy_version: this.#deps.state.current.version,
+    })
+  }
+}
+
+/** Inside a tunnel the `Host` header must name the CONNECT target (else 421). */
+function requireSameHost(rawHeaders: string[], tunnel: Tunnel): void {
+  try {
+    requireHostAgreement(rawHeaders, 'https', tunnel.host, tunnel.port)
+  } catch (error) {
+    if (isTollgateError(error) && error.code === 'TOLLGATE_AMBIGUOUS_TARGET') {
+      throw new TollgateError('TOLLGATE_MISDIRECTED')
+    }
+    throw error
+  }
+}

@@ -1,0 +1,172 @@
+import { Transform, type TransformCallback } from 'node:stream'
+
+/** What an injected value in a response header becomes. */
+export const HEADER_REDACTION = '[REDACTED]'
+
+const STAR = 0x2a
+
+/** A half-open byte range [start, end) to mask, relative to the current buffer. */
+type Range = [start: number, end: number]
+
+/**
+ * Replaces every occurrence of each value in the header values with `[REDACTED]`, in place.
+ * Values are tried longest first, so a value containing a shorter one is redacted whole.
+ * Returns how many occurrences were replaced.
+ */
+export function scrubHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  values: readonly string[],
+): number {
+  const ordered = usableValues(values)
+  let replaced = 0
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue
+    const items = Array.isArray(value) ? value : [value]
+    const scrubbed = items.map((item) => {
+      const result = redactAll(item, ordered)
+      replaced += result.count
+      return result.text
+    })
+    headers[name] = Array.isArray(value) ? scrubbed : scrubbed[0]
+  }
+  return replaced
+}
+
+function usableValues(values: readonly string[]): string[] {
+  // An empty value would match between every two characters.
+  return values.filter((value) => value !== '').sort((a, b) => b.length - a.length)
+}
+
+function redactAll(text: string, values: readonly string[]): { text: string; count: number } {
+  let count = 0
+  for (const value of values) {
+    const parts = text.split(value)
+    count += parts.length - 1
+    text = parts.join(HEADER_REDACTION)
+  }
+  return { text, count }
+}
+
+/**
+ * A byte stream that replaces every occurrence of each value with as many `*` bytes, so a
+ * `Content-Length` stays true. Occurrences that overlap or span chunk boundaries are all masked.
+ * When a value itself contains `*`, another byte that no value contains is used instead, since
+ * masking with a byte of the value could piece the value together again next to a mask.
+ *
+ * Only the tail of each chunk that could still grow into a value (a proper prefix of one) is held
+ * back; everything else is passed on at once, so server-sent events keep flowing.
+ *
+ * Security caveat: this sees bytes as sent. A compressed or otherwise encoded body hides the
+ * value from it; the relay must ask upstreams for an identity encoding when it injects.
+ */
+export class ScrubStream extends Transform {
+  readonly #values: Buffer[]
+  readonly #maskByte: number
+  /** Unsent bytes, as received: matching always runs on the original bytes. */
+  #held: Buffer = Buffer.alloc(0)
+  /** Masks already found that reach into `#held`, relative to its start. */
+  #heldMasks: Range[] = []
+  #replacements = 0
+
+  constructor(values: ReadonlyArray<string | Buffer>) {
+    super()
+    this.#values = values
+      .map((value) => (typeof value === 'string' ? Buffer.from(value, 'utf8') : value))
+      .filter((value) => value.length > 0)
+    this.#maskByte = chooseMaskByte(this.#values)
+  }
+
+  /** How many occurrences have been masked so far. */
+  get replacements(): number {
+    return this.#replacements
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    const buffer = this.#held.length === 0 ? chunk : Buffer.concat([this.#held, chunk])
+    const masks = [...this.#heldMasks, ...this.#findNewMatches(buffer, this.#held.length)]
+
+    const sendUpTo = buffer.length - this.#partialTailLength(buffer)
+    this.#send(buffer, sendUpTo, masks)
+    this.#holdRest(buffer, sendUpTo, masks)
+    done()
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.#send(this.#held, this.#held.length, this.#heldMasks)
+    this.#held = Buffer.alloc(0)
+    this.#heldMasks = []
+    done()
+  }
+
+  /**
+   * Matches that end in the new bytes. One lying wholly inside the held bytes was found and
+   * counted when they arrived, so each search starts where a match would reach past them.
+   */
+  #findNewMatches(buffer: Buffer, heldLength: number): Range[] {
+    const found: Range[] = []
+    for (const value of this.#values) {
+      let at = buffer.indexOf(value, Math.max(0, heldLength - value.length + 1))
+      while (at !== -1) {
+        found.push([at, at + value.length])
+        at = buffer.indexOf(value, at + 1)
+      }
+    }
+    this.#replacements += found.length
+    return found
+  }
+
+  /** Length of the longest suffix of `buffer` that is a proper prefix of some value. */
+  #partialTailLength(buffer: Buffer): number {
+    let longest = 0
+    for (const value of this.#values) {
+      const first = value[0] ?? 0
+      let at = buffer.indexOf(first, Math.max(0, buffer.length - value.length + 1))
+      while (at !== -1 && buffer.length - at > longest) {
+        if (value.subarray(0, buffer.length - at).equals(buffer.subarray(at))) {
+          longest = buffer.length - at
+          break
+        }
+        at = buffer.indexOf(first, at + 1)
+      }
+    }
+    return longest
+  }
+
+  #send(buffer: Buffer, end: number, masks: readonly Range[]): void {
+    if (end === 0) return
+    const touched = masks.filter(([start]) => start < end)
+    if (touched.length === 0) {
+      this.push(buffer.subarray(0, end))
+      return
+    }
+
+    // Copy before masking: the chunk may belong to the caller.
+    const out = Buffer.from(buffer.subarray(0, end))
+    for (const [start, stop] of touched) out.fill(this.#maskByte, start, Math.min(stop, end))
+    this.push(out)
+  }
+
+  #holdRest(buffer: Buffer, from: number, masks: readonly Range[]): void {
+    // Copied, so a small held tail does not pin a large chunk in memory.
+    this.#held = Buffer.from(buffer.subarray(from))
+    this.#heldMasks = masks
+      .filter(([, stop]) => stop > from)
+      .map(([start, stop]): Range => [Math.max(0, start - from), stop - from])
+  }
+}
+
+/**
+ * `*` unless a value contains it; then the first printable byte (or any byte) none contains.
+ * Values that between them use all 256 bytes fall back to `*`: only binary secrets can do that.
+ */
+function chooseMaskByte(values: readonly Buffer[]): number {
+  const used = new Set<number>()
+  for (const value of values) for (const byte of value) used.add(byte)
+
+  const candidates = [STAR, ...byteRange(0x21, 0x7e), ...byteRange(0x00, 0xff)]
+  return candidates.find((byte) => !used.has(byte)) ?? STAR
+}
+
+function byteRange(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i)
+}

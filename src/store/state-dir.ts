@@ -1,0 +1,21 @@
+import { chmodSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { openDatabase, type Database } from './database.js'
+
+/**
+ * Creates the state directory if needed, readable by its owner only: it holds the CA key, the
+ * master key and the audit trail.
+ */
+export function ensureStateDir(stateDir: string): void {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 })
+  chmodSync(stateDir, 0o700)
+}
+
+export function databasePath(stateDir: string): string {
+  return join(stateDir, 'tollgate.db')
+}
+
+export function openStateDatabase(stateDir: string): Database {
+  ensureStateDir(stateDir)
+  return openDatabase(databasePath(stateDir))
+}

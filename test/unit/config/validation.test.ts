@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+
+import { ConfigError } from '../../../src/config/config-error.js'
+import { BASE, baseWith, issuesOf, load } from './config-fixtures.js'
+
+describe('YAML-level refusals', () => {
+  test('the base fixture is valid', () => {
+    assert.equal(load(BASE.join('\n')).config.agents.length, 1)
+  })
+
+  test('a syntax error names its line', () => {
+    const issues = issuesOf(baseWith({ 14: '        hosts: [api.github.com' }))
+
+    assert.equal(issues.length >= 1, true)
+    assert.match(issues[0] ?? '', /^tollgate\.yaml:1[45]:\d+: /)
+  })
+
+  test('a duplicate key is refused at the second occurrence', () => {
+    const issues = issuesOf(baseWith({ 8: '    team: platform\n    team: other' }))
+
+    assert.deepEqual(issues, ['tollgate.yaml:9:5: duplicate key "team"'])
+  })
+
+  test('anchors and aliases are refused', () => {
+    const issues = issuesOf(baseWith({ 4: '    teams: &t [platform]', 9: '    policies: *t' }))
+
+    assert.deepEqual(issues, [
+      'tollgate.yaml:4:15: anchors (&name) are not supported',
+      'tollgate.yaml:9:15: aliases (*name) are not supported',
+    ])
+  })
+
+  test('an empty file must still declare its version', () => {
+    assert.deepEqual(issuesOf(''), [
+      'tollgate.yaml:1:1: the document must be a mapping starting with "version: 1"',
+    ])
+  })
+
+  test('unknown tags are refused', () => {
+    const issues = issuesOf(baseWith({ 18: '    secret: !vault gh' }))
+    assert.match(issues[0] ?? '', /^tollgate\.yaml:18:13: .*!vault/)
+  })
+})
+
+describe('schema refusals', () => {
+  test('an unknown key names its position and suggests the intended one', () => {
+    const issues = issuesOf(baseWith({ 9: '    polices: [p]' }))
+
+    assert.deepEqual(issues, [
+      'tollgate.yaml:9:5: agents[0]: unknown key "polices" (did you mean "policies"?)',
+    ])
+  })
+
+  test('an unknown top-level key has no path prefix', () => {
+    const issues = issuesOf(`${BASE.join('\n')}\nagent: []\n`)
+    assert.deepEqual(issues, ['tollgate.yaml:21:1: unknown key "agent" (did you mean "agents"?)'])
+  })
+
+  test('a wrong type names the key path and the expected type', () => {
+    const issues = issuesOf(baseWith({ 7: '    owner: [alice@example.com]' }))
+    assert.deepEqual(issues, ['tollgate.yaml:7:12: agents[0].owner: must be a string'])
+  })
+
+  test('an agent without an owner is refused', () => {
+    const issues = issuesOf(baseWith({ 7: '    description: nobody owns me' }))
+
+    assert.deepEqual(issues, [
+      'tollgate.yaml:6:5: agents[0]: missing required key "owner"; every agent must be bound to a declared person who answers for it',
+    ])
+  })
+
+  test('patterns are explained in words, not regular expressions', () => {
+    const issues = issuesOf(
+      baseWith({
+        1: 'version: 1\nserver:\n  timeouts: { connect: 10 s }\n  proxy: { listen: localhost }',
+      }),
+    )
+
+    assert.deepEqual(issues, [
+      'tollgate.yaml:3:24: server.timeouts.connect: must be a duration such as 500ms, 10s, 5m, 24h or 7d, or whole milliseconds',
+      'tollgate.yaml:4:20: server.proxy.listen: must be host:port or [ipv6]:port',
+    ])
+  })
+
+  test('all errors are reported, in file order', () => {
+    const issues = issuesOf(
+      baseWith({
+        1: 'version: 2',
+        3: '  - email: not-an-email',
+        13: '      - name: r',
+        14: '        hosts: []',
+      }),
+    )
+
+    assert.deepEqual(issues, [
+      'tollgate.yaml:1:10: version: must be 1',
+      'tollgate.yaml:3:12: people[0].email: must be an email address',
+      'tollgate.yaml:14:16: policies[0].rules[0].hosts: must not be empty',
+    ])
+  })
+
+  test('a credential must set exactly one injection', () => {
+    const none = issuesOf(baseWith({ 20: '    # no injection' }))
+    const two = issuesOf(baseWith({ 20: `${BASE[19] ?? ''}\n    query: { param: key }` }))
+
+    assert.deepEqual(none, [
+      'tollgate.yaml:17:5: credentials[0]: must set one of header, basic, query or placeholder',
+    ])
+    assert.deepEqual(two, [
+      'tollgate.yaml:17:5: credentials[0]: must set only one of header, basic, query or placeholder',
+    ])
+  })
+
+  test('ConfigError carries structured issues and the catalogue code', () => {
+    try {
+      load(baseWith({ 9: '    polices: [p]' }), 'conf/tollgate.yaml')
+      assert.fail('expected a ConfigError')
+    } catch (error) {
+      assert.ok(error instanceof ConfigError)
+      assert.equal(error.code, 'TOLLGATE_CONFIG_INVALID')
+      assert.deepEqual(error.issues, [
+        {
+          file: 'conf/tollgate.yaml',
+          line: 9,
+          column: 5,
+          path: 'agents[0]',
+          message: 'unknown key "polices" (did you mean "policies"?)',
+        },
+      ])
+      assert.match(error.message, /^invalid configuration: conf\/tollgate\.yaml:9:5: /)
+    }
+  })
+})
