@@ -65,6 +65,8 @@ async function runBench(
   console.log(`pinning: ${describePinning(pinning)}`)
   const settings = loadSettings(options)
   const outcomes = await runScenarios(context, scenarios, settings, upstreamPid)
+  // Interrupted: what ran was cut short, so no table and no results file that looks real.
+  if (supervisor.closing) return false
 
   console.log(`\n${formatTable(outcomes)}`)
   const machine = describeMachine()
@@ -92,6 +94,7 @@ async function runScenarios(
   const measured: ScenarioOutcome[] = []
 
   for (const scenario of scenarios) {
+    if (context.supervisor.closing) break
     const conns = scenario.connections ?? settings.connections
     console.log(
       `▶ ${scenario.name}: ${conns} conn, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s`,

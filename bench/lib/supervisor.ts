@@ -23,9 +23,11 @@ export interface StartOptions {
  */
 export class Supervisor {
   #children = new Map<number, ChildProcess>()
+  #closing = false
 
   /** Starts a server-like process whose output goes to a log file. */
   start(options: StartOptions): ChildProcess {
+    this.#assertOpen(options.name)
     const fd = openSync(options.logFile, 'a')
 
     const child = spawn(options.command, options.args, {
@@ -41,8 +43,14 @@ export class Supervisor {
 
   /** Starts a short-lived process whose stdout the caller reads (the load generator). */
   startPiped(name: string, command: string, args: string[]): ChildProcess {
+    this.#assertOpen(name)
     const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
     return this.#track(name, child)
+  }
+
+  /** Whether {@link stopAll} has begun: the run is being torn down. */
+  get closing(): boolean {
+    return this.#closing
   }
 
   /** Whether a started process has already exited. */
@@ -63,8 +71,12 @@ export class Supervisor {
     this.#children.delete(child.pid)
   }
 
-  /** Stops everything still running, in reverse start order. */
+  /**
+   * Stops everything still running, in reverse start order. Once called, nothing new starts:
+   * after Ctrl-C the scenario loop may still be unwinding and must not launch the next proxy.
+   */
   async stopAll(): Promise<void> {
+    this.#closing = true
     const running = [...this.#children.values()].reverse()
 
     for (const child of running) await this.stop(child)
@@ -76,8 +88,16 @@ export class Supervisor {
     this.#children.clear()
   }
 
+  #assertOpen(name: string): void {
+    if (this.#closing) throw new Error(`${name} not started: the bench is stopping`)
+  }
+
   #track(name: string, child: ChildProcess): ChildProcess {
-    if (child.pid === undefined) throw new Error(`${name} could not be started`)
+    // A spawn failure (ENOENT) leaves no PID and also emits 'error', which must not crash us.
+    child.once('error', () => {})
+    if (child.pid === undefined) {
+      throw new Error(`${name} could not be started: is ${child.spawnfile} installed?`)
+    }
 
     // Tracked until stopped, not until exit: the group may hold workers that outlive the leader.
     this.#children.set(child.pid, child)
@@ -88,7 +108,8 @@ export class Supervisor {
     if (this.hasExited(child)) return true
 
     const exit = new Promise<boolean>((resolve) => child.once('exit', () => resolve(true)))
-    const timeout = sleep(timeoutMs).then(() => false)
+    // Unref'd: a pending grace timer must not keep the bench alive after everything exited.
+    const timeout = sleep(timeoutMs, false, { ref: false })
     return Promise.race([exit, timeout])
   }
 }

@@ -16,15 +16,16 @@ export const BENCH_OWNER = 'bench@example.com'
 /**
  * The smallest `tollgate.yaml` that exercises the governed path: one person, one agent, one
  * rule that allows GET to the upstream and injects a header credential over plain HTTP.
- * Durable audit is Tollgate's default, so it is on without saying so.
+ * Durable audit is Tollgate's default, so it is on without saying so. The format is the one
+ * users write (examples/tollgate.example.yaml), not the loaded `TollgateConfig`.
  */
 export function tollgateConfig(ports: TollgateBenchPorts): string {
   const document = {
     version: 1,
     server: {
       stateDir: ports.stateDir,
-      proxy: { host: '127.0.0.1', port: ports.proxyPort },
-      control: { host: '127.0.0.1', port: ports.controlPort },
+      proxy: { listen: `127.0.0.1:${ports.proxyPort}` },
+      control: { listen: `127.0.0.1:${ports.controlPort}` },
       reverse: null,
       logLevel: 'warn',
     },

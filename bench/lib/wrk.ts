@@ -38,7 +38,8 @@ export async function runWrk(supervisor: Supervisor, options: WrkOptions): Promi
   const { command, args: fullArgs } = pinned(options.cpu, 'wrk', args)
 
   const child = supervisor.startPiped('wrk', command, fullArgs)
-  const deadline = sleep((options.durationSeconds + 30) * 1000, 'overrun' as const)
+  const overrunMs = (options.durationSeconds + 30) * 1000
+  const deadline = sleep(overrunMs, 'overrun' as const, { ref: false })
   const outcome = await Promise.race([collect(child), deadline])
 
   if (outcome === 'overrun') {

@@ -34,7 +34,10 @@ export function loadConfig(options: GlobalOptions): LoadedConfig {
 }
 
 /** Opens the state database of the configured state directory for one CLI command. */
-export function withDatabase<T>(options: GlobalOptions, use: (db: Database, loaded: LoadedConfig) => T): T {
+export function withDatabase<T>(
+  options: GlobalOptions,
+  use: (db: Database, loaded: LoadedConfig) => T,
+): T {
   const loaded = loadConfig(options)
   const db = openStateDatabase(loaded.config.server.stateDir)
   try {
@@ -51,7 +54,9 @@ export function reportError(error: unknown): number {
     process.stderr.write(`tollgate: ${error.code}: ${text}\n`)
     return 1
   }
-  process.stderr.write(`tollgate: unexpected error: ${error instanceof Error ? error.stack : String(error)}\n`)
+  process.stderr.write(
+    `tollgate: unexpected error: ${error instanceof Error ? error.stack : String(error)}\n`,
+  )
   return 1
 }
 

@@ -13,7 +13,10 @@ import { registerAudit } from './commands/audit.js'
 function buildProgram(): Command {
   const program = new Command('tollgate')
     .description('Govern AI agents: an identity-aware relay that decides, injects and records.')
-    .option('-c, --config <path>', 'configuration file (default: $TOLLGATE_CONFIG or ./tollgate.yaml)')
+    .option(
+      '-c, --config <path>',
+      'configuration file (default: $TOLLGATE_CONFIG or ./tollgate.yaml)',
+    )
     .exitOverride()
     .showHelpAfterError()
 

@@ -33,6 +33,7 @@ export class ConfigError extends TollgateError {
   }
 }
 
+/** Whether `value` is a refused configuration (and so carries `issues`). */
 export function isConfigError(value: unknown): value is ConfigError {
   return value instanceof ConfigError
 }

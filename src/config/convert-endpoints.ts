@@ -9,6 +9,7 @@ import type { ConfigPath } from './yaml-source.js'
 
 const PEM_CERTIFICATE = '-----BEGIN CERTIFICATE-----'
 
+/** Reverse routes with canonical upstream base URLs. */
 export function convertRoutes(raw: readonly RawRoute[], ctx: ConvertContext): RouteConfig[] {
   return raw.map((route, i) => ({
     name: route.name,
@@ -16,6 +17,7 @@ export function convertRoutes(raw: readonly RawRoute[], ctx: ConvertContext): Ro
   }))
 }
 
+/** Upstream settings, with each CA file resolved against the config directory and read now. */
 export function convertUpstreams(
   raw: readonly RawUpstream[],
   ctx: ConvertContext,

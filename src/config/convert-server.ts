@@ -35,12 +35,7 @@ export function convertServer(raw: RawServer = {}, ctx: ConvertContext): ServerC
       : null,
     control: convertListener(raw.control, DEFAULT_CONTROL_LISTEN, 'control', ctx),
     timeouts: convertTimeouts(raw.timeouts ?? {}, ctx),
-    shutdownGraceMs: convertDuration(
-      raw.shutdownGrace,
-      DEFAULT_SHUTDOWN_GRACE_MS,
-      ['server', 'shutdownGrace'],
-      ctx,
-    ),
+    shutdownGraceMs: convertShutdownGrace(raw.shutdownGrace, ctx),
     logLevel: raw.logLevel ?? DEFAULT_LOG_LEVEL,
   }
 
@@ -76,6 +71,10 @@ function convertTimeouts(
     bodyMs: timeout('body', DEFAULT_TIMEOUTS.bodyMs),
     idleMs: timeout('idle', DEFAULT_TIMEOUTS.idleMs),
   }
+}
+
+function convertShutdownGrace(raw: RawDuration | undefined, ctx: ConvertContext): number {
+  return convertDuration(raw, DEFAULT_SHUTDOWN_GRACE_MS, ['server', 'shutdownGrace'], ctx)
 }
 
 function convertDuration(

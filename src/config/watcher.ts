@@ -8,6 +8,7 @@ import { loadConfigFile } from './load.js'
 import { SchemaValidator } from './schema-validator.js'
 import type { LoadedConfig } from './types.js'
 
+/** What a reload did: installed a new configuration, found nothing new, or refused the file. */
 export type ReloadOutcome = 'applied' | 'unchanged' | 'rejected'
 
 export interface ConfigWatcherOptions {

@@ -35,7 +35,10 @@ export const ERRORS = {
 
   // 5xx: Tollgate or the upstream failed; the agent did nothing wrong.
   TOLLGATE_AUDIT_UNAVAILABLE: { status: 503, message: 'the audit trail cannot be written' },
-  TOLLGATE_SECRET_UNAVAILABLE: { status: 503, message: 'the credential for this rule is unavailable' },
+  TOLLGATE_SECRET_UNAVAILABLE: {
+    status: 503,
+    message: 'the credential for this rule is unavailable',
+  },
   TOLLGATE_SHUTTING_DOWN: { status: 503, message: 'the relay is shutting down' },
   TOLLGATE_INTERNAL: { status: 500, message: 'internal relay error' },
   TOLLGATE_UPSTREAM_CONNECT: { status: 502, message: 'the upstream could not be reached' },

@@ -97,7 +97,9 @@ export class TokenStore {
         .prepare('SELECT COALESCE(MAX(revoke_seq), 0) + 1 AS seq FROM tokens')
         .get() as { seq: number }
       return this.#db
-        .prepare('UPDATE tokens SET revoked_at = ?, revoke_seq = ? WHERE id = ? AND revoked_at IS NULL')
+        .prepare(
+          'UPDATE tokens SET revoked_at = ?, revoke_seq = ? WHERE id = ? AND revoked_at IS NULL',
+        )
         .run(this.#now(), next.seq, id).changes
     })
     return revoke.immediate() === 1

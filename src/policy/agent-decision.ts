@@ -1,5 +1,6 @@
 import type { CompiledPolicy } from './compiled-policy.js'
 import type { CompiledRule } from './compiled-rule.js'
+import { hostKeys, type HostKeys } from './host-index.js'
 import type { Decision, RequestTarget } from './request-target.js'
 
 /** An agent's policies, resolved and split by mode once, when the engine is compiled. */
@@ -35,15 +36,16 @@ export const NO_MATCH_DECISION: Decision = Object.freeze({
  */
 export function evaluate(
   policies: readonly CompiledPolicy[],
+  host: HostKeys,
   target: RequestTarget,
 ): CompiledRule | null {
   let allow: CompiledRule | null = null
 
   for (const policy of policies) {
-    const deny = policy.firstDeny(target)
+    const deny = policy.firstDeny(host, target)
     if (deny !== null) return deny
 
-    allow ??= policy.firstAllow(target)
+    allow ??= policy.firstAllow(host, target)
   }
   return allow
 }
@@ -53,14 +55,16 @@ export function evaluate(
  * only turn an allow into `would_deny`, which is forwarded and recorded.
  */
 export function decideForAgent(agent: CompiledAgent, target: RequestTarget): Decision {
-  const enforced = agent.monitorOnly ? null : evaluate(agent.enforced, target)
+  const host = hostKeys(target.host)
+
+  const enforced = agent.monitorOnly ? null : evaluate(agent.enforced, host, target)
   if (!agent.monitorOnly && enforced?.effect !== 'allow') {
     return enforced?.decision ?? NO_MATCH_DECISION
   }
 
   if (!agent.hasReport && enforced !== null) return enforced.decision
 
-  const full = evaluate(agent.all, target)
+  const full = evaluate(agent.all, host, target)
   if (full?.effect !== 'allow') return wouldDeny(full, enforced)
 
   return (enforced ?? full).decision
@@ -74,10 +78,11 @@ export function decideForAgent(agent: CompiledAgent, target: RequestTarget): Dec
 export function mayAgentConnect(agent: CompiledAgent, host: string, port: number): boolean {
   if (agent.monitorOnly) return true
 
+  const keys = hostKeys(host)
   const endpoint = { scheme: 'https', port } as const
-  if (agent.enforced.some((policy) => policy.deniesWholeHost(host, endpoint))) return false
+  if (agent.enforced.some((policy) => policy.deniesWholeHost(keys, endpoint))) return false
 
-  return agent.enforced.some((policy) => policy.mayAllow(host, endpoint))
+  return agent.enforced.some((policy) => policy.mayAllow(keys, endpoint))
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { PolicyConfig, PolicyMode, Scheme } from '../config/types.js'
 import { CompiledRule } from './compiled-rule.js'
-import { HostIndex } from './host-index.js'
+import { HostIndex, type HostKeys } from './host-index.js'
 import type { RequestTarget } from './request-target.js'
 
 /** What `mayConnect` asks each rule: the tunnel's scheme and port (the index did the host). */
@@ -33,23 +33,23 @@ export class CompiledPolicy {
     }
   }
 
-  /** The first deny rule (in declaration order) that matches the target, if any. */
-  firstDeny(target: RequestTarget): CompiledRule | null {
-    return this.#denies.first(target.host, matchesTarget, target)
+  /** The first deny rule (in declaration order) that matches the target; `host` is its host. */
+  firstDeny(host: HostKeys, target: RequestTarget): CompiledRule | null {
+    return this.#denies.first(host, matchesTarget, target)
   }
 
-  /** The first allow rule (in declaration order) that matches the target, if any. */
-  firstAllow(target: RequestTarget): CompiledRule | null {
-    return this.#allows.first(target.host, matchesTarget, target)
+  /** The first allow rule (in declaration order) that matches the target; `host` is its host. */
+  firstAllow(host: HostKeys, target: RequestTarget): CompiledRule | null {
+    return this.#allows.first(host, matchesTarget, target)
   }
 
   /** Whether some allow rule could let a request through to this host and endpoint. */
-  mayAllow(host: string, endpoint: Endpoint): boolean {
+  mayAllow(host: HostKeys, endpoint: Endpoint): boolean {
     return this.#allows.first(host, matchesEndpoint, endpoint) !== null
   }
 
   /** Whether a deny rule shuts every method and path on this host and endpoint. */
-  deniesWholeHost(host: string, endpoint: Endpoint): boolean {
+  deniesWholeHost(host: HostKeys, endpoint: Endpoint): boolean {
     return this.#denies.first(host, deniesEverything, endpoint) !== null
   }
 }

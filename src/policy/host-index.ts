@@ -6,6 +6,24 @@ import { isAnyHost, isSuffixPattern, suffixDomain } from './host-pattern.js'
  * than closing over it, so the request path can pass a module-level function and allocate
  * nothing per decision.
  */
+/**
+ * A host and its parent domains (`a.b.com` → `b.com`, `com`), split once per decision and shared
+ * by every index lookup: the slices are made, and their hashes computed, only once.
+ */
+export interface HostKeys {
+  name: string
+  /** Never the host itself, so a suffix pattern cannot match its apex. */
+  parents: readonly string[]
+}
+
+export function hostKeys(host: string): HostKeys {
+  const parents: string[] = []
+  for (let dot = host.indexOf('.'); dot !== -1; dot = host.indexOf('.', dot + 1)) {
+    parents.push(host.slice(dot + 1))
+  }
+  return { name: host, parents }
+}
+
 export type RuleTest<T> = (rule: CompiledRule, input: T) => boolean
 
 /**
@@ -18,34 +36,45 @@ export class HostIndex {
   readonly #exact = new Map<string, CompiledRule[]>()
   readonly #suffix = new Map<string, CompiledRule[]>()
   readonly #any: CompiledRule[] = []
+  /**
+   * Bit n set when some suffix pattern's domain has n labels. Parents of other depths cannot be
+   * in the suffix map, so their lookups (hashing a fresh slice each) are skipped.
+   */
+  #suffixDepths = 0
 
   /** Adds a rule under each of its host patterns. Rules must be added in declaration order. */
   add(rule: CompiledRule): void {
     for (const pattern of rule.hosts) {
       if (isAnyHost(pattern)) pushOnce(this.#any, rule)
-      else if (isSuffixPattern(pattern)) pushInto(this.#suffix, suffixDomain(pattern), rule)
+      else if (isSuffixPattern(pattern)) this.#addSuffix(suffixDomain(pattern), rule)
       else pushInto(this.#exact, pattern, rule)
     }
   }
 
-  /** The first rule, in declaration order, whose host pattern matches `host` and passes `test`. */
-  first<T>(host: string, test: RuleTest<T>, input: T): CompiledRule | null {
-    let best = scan(this.#exact.get(host), null, test, input)
+  #addSuffix(domain: string, rule: CompiledRule): void {
+    pushInto(this.#suffix, domain, rule)
+    this.#suffixDepths |= depthBit(labelCount(domain))
+  }
 
-    if (this.#suffix.size > 0) best = this.#scanParents(host, best, test, input)
+  /** The first rule, in declaration order, whose host pattern matches the host and passes `test`. */
+  first<T>(host: HostKeys, test: RuleTest<T>, input: T): CompiledRule | null {
+    let best = this.#exact.size === 0 ? null : scan(this.#exact.get(host.name), null, test, input)
+
+    if (this.#suffixDepths !== 0) best = this.#scanParents(host.parents, best, test, input)
 
     return scan(this.#any, best, test, input)
   }
 
-  /** Walks `a.b.c.com` as `b.c.com`, `c.com`, `com`: never the host itself (no apex match). */
   #scanParents<T>(
-    host: string,
+    parents: readonly string[],
     best: CompiledRule | null,
     test: RuleTest<T>,
     input: T,
   ): CompiledRule | null {
-    for (let dot = host.indexOf('.'); dot !== -1; dot = host.indexOf('.', dot + 1)) {
-      best = scan(this.#suffix.get(host.slice(dot + 1)), best, test, input)
+    // parents[i] has `parents.length - i` labels: `b.com` then `com`.
+    for (let i = 0; i < parents.length; i++) {
+      if ((this.#suffixDepths & depthBit(parents.length - i)) === 0) continue
+      best = scan(this.#suffix.get(parents[i]!), best, test, input)
     }
     return best
   }
@@ -68,6 +97,17 @@ function scan<T>(
     if (test(rule, input)) return rule
   }
   return best
+}
+
+function labelCount(domain: string): number {
+  let count = 1
+  for (let dot = domain.indexOf('.'); dot !== -1; dot = domain.indexOf('.', dot + 1)) count++
+  return count
+}
+
+/** Depths beyond 31 labels share the top bit: they are only looked up, never skipped wrongly. */
+function depthBit(labels: number): number {
+  return 1 << Math.min(labels, 31)
 }
 
 function pushInto(map: Map<string, CompiledRule[]>, key: string, rule: CompiledRule): void {

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { ListenConfig, LoadedConfig } from '../config/types.js'
 import { ConnectionRegistry } from './connection-registry.js'
 import { RequestIdGenerator } from './exchange/request-id.js'
@@ -97,7 +98,7 @@ export class Relay {
     server.on('request', (req, res) => handleForwardRequest(this.#deps, req, res))
     server.on('checkContinue', (req, res) => handleForwardRequest(this.#deps, req, res))
     server.on('connect', (req, socket, head) => this.#tunnels.handleConnect(req, socket, head))
-    server.on('upgrade', (req, socket) => refuseUpgrade(this.#deps, socket, req.method))
+    server.on('upgrade', (_req, socket) => refuseUpgrade(this.#deps, socket))
     return server
   }
 
@@ -106,14 +107,15 @@ export class Relay {
     server.maxHeadersCount = 0
     server.on('request', (req, res) => handleReverseRequest(this.#deps, req, res))
     server.on('checkContinue', (req, res) => handleReverseRequest(this.#deps, req, res))
-    server.on('upgrade', (req, socket) => refuseUpgrade(this.#deps, socket, req.method))
+    server.on('upgrade', (_req, socket) => refuseUpgrade(this.#deps, socket))
     return server
   }
 }
 
 // TODO(#3): WebSocket upgrades are refused everywhere until upgrade forwarding is governed.
-function refuseUpgrade(deps: ListenerDeps, socket: import('node:stream').Duplex, _m?: string) {
+function refuseUpgrade(deps: ListenerDeps, socket: Duplex): void {
   const requestId = deps.ids.next()
+  socket.on('error', () => socket.destroy())
   sendSocketError(socket, {
     code: 'TOLLGATE_UPGRADE_DENIED',
     message: 'protocol upgrades are not relayed yet',

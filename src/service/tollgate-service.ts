@@ -66,7 +66,10 @@ export class TollgateService {
     const { server } = loaded.config
     const { logger } = options
     const db = openStateDatabase(server.stateDir)
-    const secrets = new SecretStore(db, loadMasterKey({ stateDir: server.stateDir, env: options.env ?? process.env }))
+    const secrets = new SecretStore(
+      db,
+      loadMasterKey({ stateDir: server.stateDir, env: options.env ?? process.env }),
+    )
     const audit = new AuditLog(db, { logger })
     const leaves = new LeafCache(await loadOrCreateCa(server.stateDir))
     const upstreams = new UpstreamPool(server.timeouts, loaded.config.upstreams)
@@ -83,7 +86,16 @@ export class TollgateService {
 
     const listening = await relay.start(server.proxy, server.reverse)
     const addresses = { ...listening, control: await control.listen(server.control) }
-    service = new TollgateService({ db, audit, relay, control, upstreams, state, logger, addresses })
+    service = new TollgateService({
+      db,
+      audit,
+      relay,
+      control,
+      upstreams,
+      state,
+      logger,
+      addresses,
+    })
     await service.#started(loaded)
     return service
   }
@@ -128,7 +140,12 @@ export class TollgateService {
     await this.#audit.record({
       type: 'relay.started',
       policy_version: loaded.hash,
-      detail: { path: loaded.path, proxy: proxy.port, reverse: reverse?.port ?? null, control: control.port },
+      detail: {
+        path: loaded.path,
+        proxy: proxy.port,
+        reverse: reverse?.port ?? null,
+        control: control.port,
+      },
     })
   }
 }

@@ -15,14 +15,23 @@ export interface CurlResult {
 export function curl(args: string[], env: Record<string, string> = {}): Promise<CurlResult> {
   const full = ['-sS', '-D', '-', '--max-time', '20', ...args]
   return new Promise((resolve) => {
-    execFile('curl', full, { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => {
-      const exitCode = error ? Number((error as { code?: number }).code ?? 1) : 0
-      resolve({ ...parseResponse(stdout), exitCode, stderr })
-    })
+    execFile(
+      'curl',
+      full,
+      { env: { PATH: process.env.PATH ?? '', ...env } },
+      (error, stdout, stderr) => {
+        const exitCode = error ? Number((error as { code?: number }).code ?? 1) : 0
+        resolve({ ...parseResponse(stdout), exitCode, stderr })
+      },
+    )
   })
 }
 
-function parseResponse(raw: string): { status: number; headers: Record<string, string>; body: string } {
+function parseResponse(raw: string): {
+  status: number
+  headers: Record<string, string>
+  body: string
+} {
   const blocks = raw.split('\r\n\r\n')
   let index = 0
   // Skip interim and CONNECT responses: keep the last header block that starts with HTTP/.

@@ -1,4 +1,8 @@
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
@@ -22,7 +26,10 @@ export interface EchoUpstream {
  * test can see exactly what the relay forwarded, and what an echoing upstream would hand back.
  * `/sse` streams two server-sent events with a pause between them.
  */
-export async function startEchoUpstream(tls?: { cert: string; key: string }): Promise<EchoUpstream> {
+export async function startEchoUpstream(tls?: {
+  cert: string
+  key: string
+}): Promise<EchoUpstream> {
   const received: EchoRecord[] = []
   const handler = (req: IncomingMessage, res: ServerResponse) => void respond(req, res, received)
   const server: Server = tls ? createHttpsServer(tls, handler) : createHttpServer(handler)
@@ -50,13 +57,16 @@ async function respond(req: IncomingMessage, res: ServerResponse, received: Echo
 
   if (req.url === '/sse') return streamEvents(res)
   if (req.url?.includes('/redirect')) {
-    res.writeHead(302, { location: `http://elsewhere.test/?echo=${String(req.headers['x-api-key'])}` })
+    res.writeHead(302, {
+      location: `http://elsewhere.test/?echo=${String(req.headers['x-api-key'])}`,
+    })
     res.end()
     return
   }
   const body = JSON.stringify(record)
   res.writeHead(200, {
     'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
     'x-echo-authorization': String(req.headers.authorization ?? ''),
     'x-echo-api-key': String(req.headers['x-api-key'] ?? ''),
   })

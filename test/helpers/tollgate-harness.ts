@@ -11,6 +11,7 @@ import { SecretValue } from '../../src/secrets/secret-value.js'
 import { openStateDatabase } from '../../src/store/state-dir.js'
 import type { Database } from '../../src/store/database.js'
 import { exportAudit } from '../../src/audit/query.js'
+import type { AuditEvent } from '../../src/audit/event.js'
 
 export interface Harness {
   dir: string
@@ -29,6 +30,7 @@ export interface Harness {
   setSecret(name: string, value: string): void
   proxyUrl(agent: string, token: string): string
   auditLines(): string[]
+  auditEvents(): AuditEvent[]
   stop(): Promise<void>
 }
 
@@ -59,7 +61,10 @@ export async function startTollgate(
   writeFileSync(configPath, SERVER(stateDir) + body)
 
   const logs: string[] = []
-  const logger = createLogger({ level: 'debug', destination: { write: (line: string) => logs.push(line) } })
+  const logger = createLogger({
+    level: 'debug',
+    destination: { write: (line: string) => logs.push(line) },
+  })
   const service = await TollgateService.start(loadConfigFile(configPath), { logger, env: {} })
   const db = openStateDatabase(stateDir)
   const tokens = new TokenStore(db)
@@ -84,11 +89,17 @@ export async function startTollgate(
       return { id: issued.record.id, token: issued.token }
     },
     setSecret: (name, value) => void secrets.set(name, new SecretValue(value)),
-    proxyUrl: (agent, token) => `http://${agent}:${token}@127.0.0.1:${service.addresses.proxy.port}`,
+    proxyUrl: (agent, token) =>
+      `http://${agent}:${token}@127.0.0.1:${service.addresses.proxy.port}`,
     auditLines: () => {
       const lines: string[] = []
       exportAudit(db, {}, (line) => lines.push(line))
       return lines
+    },
+    auditEvents: () => {
+      const lines: string[] = []
+      exportAudit(db, {}, (line) => lines.push(line))
+      return lines.map((line) => JSON.parse(line) as AuditEvent)
     },
     stop: async () => {
       await service.stop(1000)

@@ -22,7 +22,7 @@ interface FilterOptions {
 function withFilters(command: Command): Command {
   return command
     .option('--agent <name>', 'only this agent')
-    .option('--owner <email>', "only agents of this owner")
+    .option('--owner <email>', 'only agents of this owner')
     .option('--decision <kind>', 'allow | deny | would_deny | unauthenticated | malformed | error')
     .option('--host <host>', 'only this host')
     .option('--type <type>', 'only this event type, e.g. request.decided')
@@ -51,7 +51,9 @@ function parseTime(value: string, flag: string): Date {
 }
 
 function formatEvent(e: AuditEvent): string {
-  const what = e.method ? `${e.method} ${e.scheme ?? ''}://${e.host ?? ''}:${e.port ?? ''}${e.path ?? ''}` : ''
+  const what = e.method
+    ? `${e.method} ${e.scheme ?? ''}://${e.host ?? ''}:${e.port ?? ''}${e.path ?? ''}`
+    : ''
   const outcome = [e.decision, e.code, e.rule, e.status].filter((v) => v !== null).join(' ')
   return `${e.seq}\t${e.time}\t${e.type}\t${e.agent ?? '-'}\t${what}\t${outcome}`
 }
@@ -88,22 +90,31 @@ export function registerAudit(program: Command): void {
     .option('-f, --follow', 'keep printing new events until interrupted')
     .option('-n, --last <n>', 'how many recent events to show first', '10')
     .option('--json', 'print JSON Lines')
-    .action(async (options: FilterOptions & { follow?: boolean; last: string; json?: boolean }, command: Command) => {
-      const { config } = loadConfig(command.optsWithGlobals<GlobalOptions>())
-      const db = openStateDatabase(config.server.stateDir)
-      const stop = new AbortController()
-      process.once('SIGINT', () => stop.abort())
-      try {
-        await tailAudit(
-          db,
-          { follow: options.follow === true, filter: toFilter(options), last: Number(options.last) },
-          (e) => console.log(options.json ? JSON.stringify(e) : formatEvent(e)),
-          stop.signal,
-        )
-      } finally {
-        db.close()
-      }
-    })
+    .action(
+      async (
+        options: FilterOptions & { follow?: boolean; last: string; json?: boolean },
+        command: Command,
+      ) => {
+        const { config } = loadConfig(command.optsWithGlobals<GlobalOptions>())
+        const db = openStateDatabase(config.server.stateDir)
+        const stop = new AbortController()
+        process.once('SIGINT', () => stop.abort())
+        try {
+          await tailAudit(
+            db,
+            {
+              follow: options.follow === true,
+              filter: toFilter(options),
+              last: Number(options.last),
+            },
+            (e) => console.log(options.json ? JSON.stringify(e) : formatEvent(e)),
+            stop.signal,
+          )
+        } finally {
+          db.close()
+        }
+      },
+    )
 
   audit
     .command('verify')
@@ -115,7 +126,9 @@ export function registerAudit(program: Command): void {
           console.log(`ok: ${result.events} events, head ${result.head}`)
           return
         }
-        console.log(`FAILED at seq ${result.seq}: ${result.reason} (${result.events} events intact before it)`)
+        console.log(
+          `FAILED at seq ${result.seq}: ${result.reason} (${result.events} events intact before it)`,
+        )
         process.exitCode = 1
       })
     })

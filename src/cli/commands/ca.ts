@@ -11,6 +11,8 @@ export function registerCa(program: Command): void {
       const { config } = loadConfig(command.optsWithGlobals<GlobalOptions>())
       ensureStateDir(config.server.stateDir)
       const ca = await loadOrCreateCa(config.server.stateDir)
-      process.stdout.write(ca.certificatePem.endsWith('\n') ? ca.certificatePem : ca.certificatePem + '\n')
+      process.stdout.write(
+        ca.certificatePem.endsWith('\n') ? ca.certificatePem : ca.certificatePem + '\n',
+      )
     })
 }

@@ -7,7 +7,10 @@ import { configPath, type GlobalOptions } from '../context.js'
 /** Writes the commented example config; never overwrites one without --force. */
 export function writeExampleConfig(path: string, force: boolean): void {
   if (existsSync(path) && !force) {
-    throw new TollgateError('TOLLGATE_INVALID_ARGUMENT', `${path} exists; use --force to replace it`)
+    throw new TollgateError(
+      'TOLLGATE_INVALID_ARGUMENT',
+      `${path} exists; use --force to replace it`,
+    )
   }
   writeFileSync(path, EXAMPLE_CONFIG, { mode: 0o600 })
 }

@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { explainDecision, formatExplanation } from '../../policy/explain.js'
 import { lintPolicies } from '../../policy/lint.js'
-import { formatPolicyTestReport, parsePolicyTestFile, runPolicyTests } from '../../policy/policy-test.js'
+import {
+  formatPolicyTestReport,
+  parsePolicyTestFile,
+  runPolicyTests,
+} from '../../policy/policy-test.js'
 import { PolicyEngine } from '../../policy/engine.js'
 import { loadConfig, type GlobalOptions } from '../context.js'
 
@@ -14,12 +18,21 @@ export function registerPolicy(program: Command): void {
     .description('show how the relay would decide METHOD URL for an agent, and which rules matched')
     .requiredOption('-a, --agent <name>', 'the agent making the request')
     .option('--json', 'print JSON')
-    .action((method: string, url: string, options: { agent: string; json?: boolean }, command: Command) => {
-      const { config } = loadConfig(command.optsWithGlobals<GlobalOptions>())
-      const engine = PolicyEngine.compile(config.policies, config.agents)
-      const explanation = explainDecision(engine, config, options.agent, method, url)
-      console.log(options.json ? JSON.stringify(explanation, null, 2) : formatExplanation(explanation))
-    })
+    .action(
+      (
+        method: string,
+        url: string,
+        options: { agent: string; json?: boolean },
+        command: Command,
+      ) => {
+        const { config } = loadConfig(command.optsWithGlobals<GlobalOptions>())
+        const engine = PolicyEngine.compile(config.policies, config.agents)
+        const explanation = explainDecision(engine, config, options.agent, method, url)
+        console.log(
+          options.json ? JSON.stringify(explanation, null, 2) : formatExplanation(explanation),
+        )
+      },
+    )
 
   policy
     .command('lint')

@@ -14,7 +14,9 @@ function openSecrets(db: Database, loaded: LoadedConfig): SecretStore {
 }
 
 export function registerSecret(program: Command): void {
-  const secret = program.command('secret').description('store secrets (write-only: values are never shown)')
+  const secret = program
+    .command('secret')
+    .description('store secrets (write-only: values are never shown)')
 
   secret
     .command('set <name>')
@@ -22,11 +24,18 @@ export function registerSecret(program: Command): void {
     .action(async (name: string, _options: unknown, command: Command) => {
       const input = await readStdin()
       const value = stripOneNewline(input.toString('utf8'))
-      if (value.length === 0) throw new TollgateError('TOLLGATE_INVALID_ARGUMENT', 'the secret read from stdin is empty')
+      if (value.length === 0)
+        throw new TollgateError('TOLLGATE_INVALID_ARGUMENT', 'the secret read from stdin is empty')
       withDatabase(command.optsWithGlobals<GlobalOptions>(), (db, loaded) => {
         const result = openSecrets(db, loaded).set(name, new SecretValue(value))
-        recordSync(db, { type: 'secret.set', policy_version: loaded.hash, detail: { name, version: result.version } })
-        console.log(`${result.created ? 'created' : 'updated'} secret ${name} (version ${result.version})`)
+        recordSync(db, {
+          type: 'secret.set',
+          policy_version: loaded.hash,
+          detail: { name, version: result.version },
+        })
+        console.log(
+          `${result.created ? 'created' : 'updated'} secret ${name} (version ${result.version})`,
+        )
       })
     })
 
@@ -35,7 +44,8 @@ export function registerSecret(program: Command): void {
     .description('delete a secret')
     .action((name: string, _options: unknown, command: Command) => {
       withDatabase(command.optsWithGlobals<GlobalOptions>(), (db, loaded) => {
-        if (!openSecrets(db, loaded).delete(name)) throw new TollgateError('TOLLGATE_NOT_FOUND', `no secret ${name}`)
+        if (!openSecrets(db, loaded).delete(name))
+          throw new TollgateError('TOLLGATE_NOT_FOUND', `no secret ${name}`)
         recordSync(db, { type: 'secret.deleted', policy_version: loaded.hash, detail: { name } })
         console.log(`deleted secret ${name}`)
       })

@@ -45,7 +45,11 @@ async function serve(options: GlobalOptions): Promise<void> {
   logger.info({ event: 'relay.stopped' }, 'stopped')
 }
 
-function logListening(logger: ReturnType<typeof createLogger>, service: TollgateService, loaded: LoadedConfig) {
+function logListening(
+  logger: ReturnType<typeof createLogger>,
+  service: TollgateService,
+  loaded: LoadedConfig,
+) {
   const { proxy, reverse, control } = service.addresses
   logger.info(
     {

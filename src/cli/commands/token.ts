@@ -21,7 +21,11 @@ export function registerToken(program: Command): void {
         if (!identity) {
           throw new TollgateError('TOLLGATE_NOT_FOUND', `no agent named ${options.agent} in config`)
         }
-        const issued = new TokenStore(db).issue(options.agent, parseDuration(options.ttl), options.note ?? null)
+        const issued = new TokenStore(db).issue(
+          options.agent,
+          parseDuration(options.ttl),
+          options.note ?? null,
+        )
         recordSync(db, {
           type: 'token.issued',
           agent: identity.agent,
@@ -31,7 +35,9 @@ export function registerToken(program: Command): void {
           policy_version: loaded.hash,
           detail: { expires_at: issued.record.expiresAt.toISOString() },
         })
-        process.stderr.write(`token ${issued.record.id} for ${options.agent}, expires ${issued.record.expiresAt.toISOString()}\n`)
+        process.stderr.write(
+          `token ${issued.record.id} for ${options.agent}, expires ${issued.record.expiresAt.toISOString()}\n`,
+        )
         console.log(issued.token)
       })
     })
@@ -46,7 +52,12 @@ export function registerToken(program: Command): void {
         if (!record) throw new TollgateError('TOLLGATE_NOT_FOUND', `no token ${id}`)
         const revoked = store.revoke(id)
         if (revoked) {
-          recordSync(db, { type: 'token.revoked', agent: record.agent, token_id: id, policy_version: loaded.hash })
+          recordSync(db, {
+            type: 'token.revoked',
+            agent: record.agent,
+            token_id: id,
+            policy_version: loaded.hash,
+          })
         }
         console.log(revoked ? `revoked ${id}` : `${id} was already revoked`)
       })
@@ -65,7 +76,11 @@ export function registerToken(program: Command): void {
           return
         }
         for (const t of tokens) {
-          const state = t.revokedAt ? 'revoked' : t.expiresAt.getTime() <= Date.now() ? 'expired' : 'live'
+          const state = t.revokedAt
+            ? 'revoked'
+            : t.expiresAt.getTime() <= Date.now()
+              ? 'expired'
+              : 'live'
           console.log(`${t.id}\t${t.agent}\t${state}\texpires ${t.expiresAt.toISOString()}`)
         }
       })

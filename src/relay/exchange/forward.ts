@@ -32,7 +32,7 @@ export function forwardExchange(
   const options: Dispatcher.DispatchOptions = {
     origin: `${target.scheme}://${formatAuthorityHost(target.host)}:${target.port}`,
     path: outgoing.pathAndQuery,
-    method: target.method as Dispatcher.HttpMethod,
+    method: target.method,
     headers: outgoing.headers,
     body: hasBody(ex.req) ? countedBody(ex) : null,
     headersTimeout: timeouts.headersMs,

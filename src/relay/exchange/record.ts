@@ -66,7 +66,8 @@ function auditEvent(ex: Exchange, type: AuditEventType): AuditEventInput {
     host: target?.host ?? null,
     port: target?.port ?? null,
     path: target ? target.path + redactQuery(ex.query) : null,
-    decision: type === 'request.decided' && ex.code === null ? (decision?.kind ?? null) : outcomeOf(ex),
+    decision:
+      type === 'request.decided' && ex.code === null ? (decision?.kind ?? null) : outcomeOf(ex),
     code: ex.code ?? decision?.code ?? null,
     rule: decision?.rule?.id ?? null,
     policy_version: ex.version,

@@ -35,7 +35,10 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     if (status < 200) return
     const out = forwardableResponseHeaders(headers)
     if (this.#scrub.length > 0) {
-      scrubHeaders(out, this.#scrub.map((b) => b.toString()))
+      scrubHeaders(
+        out,
+        this.#scrub.map((b) => b.toString()),
+      )
       this.#scrubber = new ScrubStream(this.#scrub)
       this.#scrubber.pipe(this.#ex.res)
     }

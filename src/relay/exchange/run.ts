@@ -1,7 +1,11 @@
 import { TollgateError, isTollgateError } from '../../errors/tollgate-error.js'
 import type { CredentialConfig } from '../../config/types.js'
 import type { SecretValue } from '../../secrets/secret-value.js'
-import { findPlaceholders, injectCredential, isHostBound } from '../../secrets/credential-injector.js'
+import {
+  findPlaceholders,
+  injectCredential,
+  isHostBound,
+} from '../../secrets/credential-injector.js'
 import { forwardableHeaders } from '../http/headers.js'
 import { sendError } from '../http/error-response.js'
 import type { RelayState } from '../relay-state.js'
@@ -93,7 +97,11 @@ interface ResolvedCredential {
   secret: SecretValue
 }
 
-function credentialFor(deps: RelayDeps, state: RelayState, ex: Exchange): ResolvedCredential | null {
+function credentialFor(
+  deps: RelayDeps,
+  state: RelayState,
+  ex: Exchange,
+): ResolvedCredential | null {
   const name = ex.decision?.credential
   if (!name || !ex.target) return null
   const config = state.credentials.get(name)
@@ -106,7 +114,10 @@ function credentialFor(deps: RelayDeps, state: RelayState, ex: Exchange): Resolv
 
   const secret = deps.secrets.get(config.secret)
   if (!secret) {
-    throw new TollgateError('TOLLGATE_SECRET_UNAVAILABLE', `secret for credential ${name} is not set`)
+    throw new TollgateError(
+      'TOLLGATE_SECRET_UNAVAILABLE',
+      `secret for credential ${name} is not set`,
+    )
   }
   return { config, secret }
 }

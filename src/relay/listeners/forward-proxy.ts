@@ -58,7 +58,10 @@ export function requireHostAgreement(
   if (header === null) return
   const stated = parseAuthority(header, scheme)
   if (stated.host !== host || stated.port !== port) {
-    throw new TollgateError('TOLLGATE_AMBIGUOUS_TARGET', 'the Host header disagrees with the target')
+    throw new TollgateError(
+      'TOLLGATE_AMBIGUOUS_TARGET',
+      'the Host header disagrees with the target',
+    )
   }
 }
 

@@ -42,6 +42,9 @@ export class TunnelHandler {
 
   /** Handles `CONNECT host:port`. Errors before the 200 are answered on the raw socket. */
   handleConnect(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Node hands the socket over without an error listener: a client reset would otherwise be
+    // an uncaught exception that takes the whole relay down.
+    socket.on('error', () => socket.destroy())
     const id = this.#deps.ids.next()
     this.#openTunnel(req, socket, head).catch((error: unknown) => {
       this.#refuseConnect(req, socket, id, error)
@@ -68,7 +71,7 @@ export class TunnelHandler {
     // Bytes the client sent ahead of our 200 (its ClientHello) belong to the TLS stream.
     if (head.length > 0) socket.unshift(head)
 
-    const secure = new TLSSocket(socket as Socket, tls.options)
+    const secure = new TLSSocket(socket, tls.options)
     const tunnel: Tunnel = { ...target, caller, sniMatches: true }
     this.#tunnels.set(secure, tunnel)
     this.#track(secure, socket)
@@ -140,7 +143,8 @@ export class TunnelHandler {
       method: 'CONNECT',
       scheme: 'https',
       path: null,
-      decision: failure.status === 407 ? 'unauthenticated' : failure.status === 403 ? 'deny' : 'malformed',
+      decision:
+        failure.status === 407 ? 'unauthenticated' : failure.status === 403 ? 'deny' : 'malformed',
       code: failure.code,
       policy_version: this.#deps.state.current.version,
     })

@@ -9,7 +9,7 @@ import {
   ECDSA_P256,
   certificateCrypto,
   exportPrivateKeyPem,
-  generateKeyPair,
+  generateCaKeyPair,
   randomSerialNumber,
   type CryptoKey,
 } from './certificate-keys.js'
@@ -27,7 +27,7 @@ const CA_VALIDITY_DAYS = 10 * 365
  * The random suffix in the name tells one installation's CA from another's in a trust store.
  */
 export async function createCaPems(now: Date): Promise<CaPems> {
-  const keys = await generateKeyPair()
+  const keys = await generateCaKeyPair()
   const notBefore = new Date(now.getTime() - DAY_MS)
 
   const cert = await x509.X509CertificateGenerator.createSelfSigned(

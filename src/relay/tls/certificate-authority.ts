@@ -9,10 +9,12 @@ import { isTollgateError } from '../../errors/tollgate-error.js'
 import { createCaPems, type CaPems } from './ca-certificate.js'
 import { caPaths, caUnavailable, readCaFiles, writeCaFilesExclusive } from './ca-files.js'
 import type { CaPaths } from './ca-files.js'
-import { certificateCrypto, importSigningKey } from './certificate-keys.js'
-import { createLeafCertificate, type IssuedLeaf, type LeafIssuer } from './leaf-certificate.js'
+import { importSigningKey } from './certificate-keys.js'
+import { createLeafCertificate, createLeafIssuer } from './leaf-certificate.js'
+import type { IssuedLeaf, LeafIssuer } from './leaf-certificate.js'
 import { parseLeafHost } from './leaf-host.js'
 
+export type { CaPems } from './ca-certificate.js'
 export type { IssuedLeaf } from './leaf-certificate.js'
 
 /** Options shared by every way of obtaining a CA. */
@@ -26,7 +28,7 @@ export interface CertificateAuthorityOptions {
  * terminates inside a CONNECT tunnel. Agents trust it through `certificatePem`.
  *
  * Security: whoever holds the CA key can impersonate any host to every client that trusts it.
- * The key never leaves this object except as a non-extractable WebCrypto key.
+ * The key is held only as a non-extractable WebCrypto key, and no method returns it.
  */
 export class CertificateAuthority {
   readonly #certificatePem: string
@@ -49,17 +51,17 @@ export class CertificateAuthority {
     pems: CaPems,
     options: CertificateAuthorityOptions = {},
   ): Promise<CertificateAuthority> {
-    const now = options.now ?? (() => new Date())
+    const now = clockOf(options)
     const key = parsePrivateKey(pems.keyPem)
     const cert = parseCaCertificate(pems.certPem, key, now())
 
-    const issuer = await createIssuer(cert, key)
+    const issuer = await createLeafIssuer(cert, await importSigningKey(key))
     return new CertificateAuthority(cert.toString('pem'), issuer, now)
   }
 
   /** A fresh CA held only in memory, for tests and one-off tools; nothing is written to disk. */
   static async generate(options: CertificateAuthorityOptions = {}): Promise<CertificateAuthority> {
-    const pems = await createCaPems((options.now ?? (() => new Date()))())
+    const pems = await createCaPems(clockOf(options)())
     return CertificateAuthority.fromPem(pems, options)
   }
 
@@ -110,7 +112,7 @@ async function loadOrCreate(
   const existing = await readCaFiles(paths)
   if (existing) return CertificateAuthority.fromPem(existing, options)
 
-  const created = await createCaPems((options.now ?? (() => new Date()))())
+  const created = await createCaPems(clockOf(options)())
   if (await writeCaFilesExclusive(paths, created)) {
     return CertificateAuthority.fromPem(created, options)
   }
@@ -139,6 +141,10 @@ async function loadAfterLostRace(
   }
 }
 
+function clockOf(options: CertificateAuthorityOptions): () => Date {
+  return options.now ?? (() => new Date())
+}
+
 function parsePrivateKey(keyPem: string): KeyObject {
   let key: KeyObject
   try {
@@ -154,15 +160,17 @@ function parsePrivateKey(keyPem: string): KeyObject {
 }
 
 function parseCaCertificate(certPem: string, key: KeyObject, now: Date): x509.X509Certificate {
-  const cert = parseCertificate(certPem)
+  const checked = parseCertificate(certPem)
+  const matches = checked.checkPrivateKey(key)
+  if (!matches) throw caUnavailable('the CA key does not match its certificate')
+  if (!checked.ca) throw caUnavailable('the CA certificate is not marked as a CA')
 
-  if (!cert.checkPrivateKey(key)) throw caUnavailable('the CA key does not match its certificate')
-  if (!cert.ca) throw caUnavailable('the CA certificate is not marked as a CA')
-  if (new Date(cert.validTo) <= now) {
-    throw caUnavailable(`the CA certificate expired on ${cert.validTo}; move it away to renew`)
+  const cert = new x509.X509Certificate(certPem)
+  if (cert.notAfter <= now) {
+    const expiry = cert.notAfter.toISOString()
+    throw caUnavailable(`the CA certificate expired on ${expiry}; move it away to renew`)
   }
-
-  return new x509.X509Certificate(certPem)
+  return cert
 }
 
 function parseCertificate(certPem: string): NodeCertificate {
@@ -171,24 +179,4 @@ function parseCertificate(certPem: string): NodeCertificate {
   } catch (cause) {
     throw caUnavailable('the CA certificate is not a readable PEM certificate', cause)
   }
-}
-
-async function createIssuer(cert: x509.X509Certificate, key: KeyObject): Promise<LeafIssuer> {
-  return {
-    name: cert.subjectName,
-    signingKey: await importSigningKey(key),
-    authorityKeyIdentifier: await authorityKeyIdentifier(cert),
-    notAfter: cert.notAfter,
-  }
-}
-
-// Reuse the CA's own subject key id when it has one, so the leaf's AKI matches it exactly even
-// for a CA made elsewhere with a different key-id method.
-async function authorityKeyIdentifier(
-  cert: x509.X509Certificate,
-): Promise<x509.AuthorityKeyIdentifierExtension> {
-  const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension)
-  if (ski) return new x509.AuthorityKeyIdentifierExtension(ski.keyId)
-
-  return x509.AuthorityKeyIdentifierExtension.create(cert.publicKey, false, certificateCrypto)
 }

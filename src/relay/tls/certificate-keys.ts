@@ -21,8 +21,8 @@ export const DAY_MS = 24 * 60 * 60 * 1000
 /** The WebCrypto provider handed to `@peculiar/x509` on every call, instead of a global one. */
 export const certificateCrypto = webcrypto
 
-/** Generates a fresh, extractable ECDSA P-256 key pair. */
-export async function generateKeyPair(): Promise<CryptoKeyPair> {
+/** Generates the CA key pair as WebCrypto keys, which `createSelfSigned` signs with. */
+export async function generateCaKeyPair(): Promise<CryptoKeyPair> {
   return webcrypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify'])
 }
 

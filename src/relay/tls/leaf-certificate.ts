@@ -13,12 +13,13 @@ import {
 } from './certificate-keys.js'
 import type { LeafHost } from './leaf-host.js'
 
-/** What a leaf needs from the CA that signs it. */
+/** What a leaf needs from the CA that signs it. Build it once per CA with `createLeafIssuer`. */
 export interface LeafIssuer {
   /** The CA's subject, reused byte for byte so clients can chain the leaf to it. */
   readonly name: x509.Name
   readonly signingKey: CryptoKey
-  readonly authorityKeyIdentifier: x509.AuthorityKeyIdentifierExtension
+  /** The extensions every leaf shares, built once per CA instead of on every mint. */
+  readonly commonExtensions: readonly x509.Extension[]
   /** No leaf outlives its CA: clients reject a chain whose issuer expires first. */
   readonly notAfter: Date
 }
@@ -65,21 +66,36 @@ export async function createLeafCertificate(
   return { certPem: cert.toString('pem'), keyPem: keys.privateKeyPem, notAfter }
 }
 
-// With an empty subject, RFC 5280 requires the SAN extension to be critical.
-function leafExtensions(
-  host: LeafHost,
-  issuer: LeafIssuer,
-  sanCritical: boolean,
-): x509.Extension[] {
-  const san = { type: host.kind, value: host.name } as const
-
-  return [
+/** Prepares `cert` and its key for signing leaves. */
+export async function createLeafIssuer(
+  cert: x509.X509Certificate,
+  signingKey: CryptoKey,
+): Promise<LeafIssuer> {
+  const commonExtensions = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
     new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-    new x509.SubjectAlternativeNameExtension([san], sanCritical),
-    issuer.authorityKeyIdentifier,
+    await authorityKeyIdentifier(cert),
   ]
+
+  return { name: cert.subjectName, signingKey, commonExtensions, notAfter: cert.notAfter }
+}
+
+// Reuse the CA's own subject key id when it has one, so the leaf's AKI matches it exactly even
+// for a CA made elsewhere with a different key-id method.
+async function authorityKeyIdentifier(
+  cert: x509.X509Certificate,
+): Promise<x509.AuthorityKeyIdentifierExtension> {
+  const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension)
+  if (ski) return new x509.AuthorityKeyIdentifierExtension(ski.keyId)
+
+  return x509.AuthorityKeyIdentifierExtension.create(cert.publicKey, false, certificateCrypto)
+}
+
+// With an empty subject, RFC 5280 requires the SAN extension to be critical.
+function leafExtensions(host: LeafHost, issuer: LeafIssuer, sanCritical: boolean) {
+  const san = { type: host.kind, value: host.name } as const
+  return [...issuer.commonExtensions, new x509.SubjectAlternativeNameExtension([san], sanCritical)]
 }
 
 function earlier(notAfter: Date, issuer: LeafIssuer): Date {

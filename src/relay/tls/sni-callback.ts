@@ -10,11 +10,11 @@ export type SniCallback = (
   callback: (error: Error | null, context?: SecureContext) => void,
 ) => void
 
-/** An `SNICallback` for one tunnel, which remembers the name the client asked for. */
+/** An `SNICallback` that remembers the name the client asked for. */
 export interface SniTracker {
   readonly SNICallback: SniCallback
   /** The SNI name the client sent, lower-cased; null before the handshake or when none was sent. */
-  getServername(): string | null
+  readonly getServername: () => string | null
 }
 
 /** Everything the relay needs to terminate TLS inside one CONNECT tunnel. */
@@ -23,22 +23,26 @@ export interface InterceptionTls extends SniTracker {
   readonly options: TLSSocketOptions
   /**
    * Whether the client's SNI names the CONNECT target. True when no SNI was sent: the client
-   * then received the target's own certificate. When false, answer `TOLLGATE_MISDIRECTED`.
+   * then verified the target's own certificate. When false, answer `TOLLGATE_MISDIRECTED`.
    */
-  sniMatchesTarget(): boolean
+  readonly sniMatchesTarget: () => boolean
 }
 
 /**
- * An `SNICallback` that serves the cached leaf for whatever name the client sends, so a
- * mismatching client still completes the handshake and can be told why it is refused (421)
- * instead of seeing a bare certificate error. Node calls it only when the client sends SNI.
+ * An `SNICallback` backed by the leaf cache. With `expectedHost` (the CONNECT target) every
+ * client gets that host's certificate whatever SNI it sends, so an agent cannot make the relay
+ * mint certificates for names policy never approved; a client whose SNI differs then fails its
+ * own hostname check. Without `expectedHost` the SNI name itself is served.
+ *
+ * Node calls `SNICallback` only when the client sends SNI; see `createInterceptionTls` for the
+ * default context that covers clients which send none (as for IP literals).
  */
-export function createSniCallback(cache: LeafCache): SniTracker {
+export function createSniCallback(cache: LeafCache, expectedHost?: string): SniTracker {
   let servername: string | null = null
 
   const SNICallback: SniCallback = (name, callback) => {
     servername = name.toLowerCase()
-    cache.getSecureContext(servername).then(
+    cache.getSecureContext(expectedHost ?? servername).then(
       (context) => callback(null, context),
       (error: unknown) => callback(error instanceof Error ? error : new Error('SNI lookup failed')),
     )
@@ -48,9 +52,9 @@ export function createSniCallback(cache: LeafCache): SniTracker {
 }
 
 /**
- * TLS server options for a tunnel to `connectHost`. The target's own context is the default,
- * because Node consults `SNICallback` only when the client sends SNI, and clients send none
- * for IP literals. ALPN offers only `http/1.1`: HTTP/2 inside a tunnel is not governed yet.
+ * TLS server options for a tunnel to `connectHost`: the target's certificate as the default
+ * context and for every SNI name, SNI recorded for the misdirection check, and ALPN offering
+ * only `http/1.1`, because HTTP/2 inside a tunnel is not governed yet.
  *
  * @example
  * const tls = await createInterceptionTls(cache, target.host)
@@ -64,14 +68,13 @@ export async function createInterceptionTls(
   connectHost: string,
 ): Promise<InterceptionTls> {
   const secureContext = await cache.getSecureContext(connectHost)
-  const tracker = createSniCallback(cache)
-
-  const { SNICallback } = tracker
+  const { SNICallback, getServername } = createSniCallback(cache, connectHost)
 
   return {
-    ...tracker,
+    SNICallback,
+    getServername,
     options: { isServer: true, secureContext, SNICallback, ALPNProtocols: ['http/1.1'] },
-    sniMatchesTarget: () => isSameHost(tracker.getServername(), connectHost),
+    sniMatchesTarget: () => isSameHost(getServername(), connectHost),
   }
 }
 

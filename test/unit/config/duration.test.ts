@@ -5,8 +5,8 @@ import fc from 'fast-check'
 
 import { formatDuration, isDuration, parseDuration } from '../../../src/config/duration.js'
 
-describe('parseDuration', () => {
-  test('reads every unit and bare milliseconds', () => {
+void describe('parseDuration', () => {
+  void test('reads every unit and bare milliseconds', () => {
     assert.equal(parseDuration('500ms'), 500)
     assert.equal(parseDuration('10s'), 10_000)
     assert.equal(parseDuration('5m'), 300_000)
@@ -17,7 +17,7 @@ describe('parseDuration', () => {
     assert.equal(parseDuration('0s'), 0)
   })
 
-  test('refuses fractions, signs, spaces, combined and unknown units', () => {
+  void test('refuses fractions, signs, spaces, combined and unknown units', () => {
     for (const bad of ['1.5s', '-1s', ' 1s', '1 s', '1h30m', '10x', 's', '', '1S']) {
       assert.throws(() => parseDuration(bad), { code: 'TOLLGATE_INVALID_ARGUMENT' }, bad)
     }
@@ -26,15 +26,15 @@ describe('parseDuration', () => {
     assert.throws(() => parseDuration('99999999999999999d'), { code: 'TOLLGATE_INVALID_ARGUMENT' })
   })
 
-  test('isDuration agrees with parseDuration', () => {
+  void test('isDuration agrees with parseDuration', () => {
     assert.equal(isDuration('10s'), true)
     assert.equal(isDuration('10 s'), false)
     assert.equal(isDuration(null), false)
   })
 })
 
-describe('formatDuration', () => {
-  test('uses the largest exact unit', () => {
+void describe('formatDuration', () => {
+  void test('uses the largest exact unit', () => {
     assert.equal(formatDuration(0), '0ms')
     assert.equal(formatDuration(1500), '1500ms')
     assert.equal(formatDuration(10_000), '10s')
@@ -43,7 +43,7 @@ describe('formatDuration', () => {
     assert.equal(formatDuration(604_800_000), '7d')
   })
 
-  test('round-trips through parseDuration', () => {
+  void test('round-trips through parseDuration', () => {
     fc.assert(
       fc.property(fc.nat({ max: 2 ** 40 }), (ms) => parseDuration(formatDuration(ms)) === ms),
     )

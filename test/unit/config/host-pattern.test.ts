@@ -9,44 +9,44 @@ import {
   normaliseHost,
 } from '../../../src/config/host-pattern.js'
 
-describe('normaliseHost', () => {
-  test('lower-cases, drops the trailing dot and IPv6 brackets', () => {
+void describe('normaliseHost', () => {
+  void test('lower-cases, drops the trailing dot and IPv6 brackets', () => {
     assert.equal(normaliseHost('API.GitHub.COM.'), 'api.github.com')
     assert.equal(normaliseHost('[::1]'), '::1')
     assert.equal(normaliseHost('*.Example.com'), '*.example.com')
   })
 })
 
-describe('hostPatternProblem', () => {
-  test('accepts names, IP literals, two-label wildcards and *', () => {
+void describe('hostPatternProblem', () => {
+  void test('accepts names, IP literals, two-label wildcards and *', () => {
     for (const ok of ['api.github.com', 'localhost', '10.0.0.1', '::1', '*', '*.example.com']) {
       assert.equal(hostPatternProblem(ok), null, ok)
     }
   })
 
-  test('refuses numeric forms that resolvers would turn into addresses', () => {
+  void test('refuses numeric forms that resolvers would turn into addresses', () => {
     for (const bad of ['127.1', '2130706433', '0x7f.1', '10.0.0.256']) {
       assert.notEqual(hostPatternProblem(bad), null, bad)
     }
   })
 
-  test('refuses malformed names and misplaced wildcards', () => {
+  void test('refuses malformed names and misplaced wildcards', () => {
     for (const bad of ['a..b', '-a.com', 'a-.com', 'a*.com', 'a.*.com', '*.com', '**.a.com']) {
       assert.notEqual(hostPatternProblem(bad), null, bad)
     }
     assert.notEqual(hostPatternProblem(`${'a'.repeat(64)}.com`), null)
   })
 
-  test('exact hosts refuse wildcards', () => {
+  void test('exact hosts refuse wildcards', () => {
     assert.equal(exactHostProblem('internal.example'), null)
     assert.notEqual(exactHostProblem('*.internal.example'), null)
   })
 })
 
-describe('isPatternWithin', () => {
+void describe('isPatternWithin', () => {
   const bound = ['api.github.com', '*.corp.example', '10.0.0.1']
 
-  test('exact names and addresses must be bound exactly or under a wildcard', () => {
+  void test('exact names and addresses must be bound exactly or under a wildcard', () => {
     assert.equal(isPatternWithin('api.github.com', bound), true)
     assert.equal(isPatternWithin('a.b.corp.example', bound), true)
     assert.equal(isPatternWithin('10.0.0.1', bound), true)
@@ -55,7 +55,7 @@ describe('isPatternWithin', () => {
     assert.equal(isPatternWithin('evilcorp.example', bound), false)
   })
 
-  test('wildcards must be as narrow as a bound wildcard', () => {
+  void test('wildcards must be as narrow as a bound wildcard', () => {
     assert.equal(isPatternWithin('*.corp.example', bound), true)
     assert.equal(isPatternWithin('*.x.corp.example', bound), true)
     assert.equal(isPatternWithin('*.example', bound), false)
@@ -64,7 +64,7 @@ describe('isPatternWithin', () => {
   })
 })
 
-test('matchesWildcard matches whole labels only, and never IP literals', () => {
+void test('matchesWildcard matches whole labels only, and never IP literals', () => {
   assert.equal(matchesWildcard('a.corp.example', '*.corp.example'), true)
   assert.equal(matchesWildcard('evilcorp.example', '*.corp.example'), false)
   assert.equal(matchesWildcard('corp.example', '*.corp.example'), false)

@@ -68,8 +68,8 @@ routes:
     upstream: HTTPS://API.OpenAI.com/v1/
 `
 
-describe('parseConfigText', () => {
-  test('converts a full configuration into the typed result', () => {
+void describe('parseConfigText', () => {
+  void test('converts a full configuration into the typed result', () => {
     const { config, path } = load(FULL, '/etc/tollgate/tollgate.yaml')
 
     assert.equal(path, '/etc/tollgate/tollgate.yaml')
@@ -94,7 +94,7 @@ describe('parseConfigText', () => {
     })
   })
 
-  test('normalises rules and fills rule defaults', () => {
+  void test('normalises rules and fills rule defaults', () => {
     const [policy] = load(FULL).config.policies
 
     assert.equal(policy?.mode, 'report')
@@ -124,7 +124,7 @@ describe('parseConfigText', () => {
     })
   })
 
-  test('converts every credential injection and normalises route upstreams', () => {
+  void test('converts every credential injection and normalises route upstreams', () => {
     const { config } = load(FULL)
 
     assert.deepEqual(
@@ -139,7 +139,7 @@ describe('parseConfigText', () => {
     assert.deepEqual(config.routes, [{ name: 'openai', upstream: 'https://api.openai.com/v1' }])
   })
 
-  test('fills server defaults when the section is absent', () => {
+  void test('fills server defaults when the section is absent', () => {
     const { config } = load('version: 1\n', '/srv/conf/tollgate.yaml')
 
     assert.deepEqual(config.server, {
@@ -155,7 +155,7 @@ describe('parseConfigText', () => {
     assert.deepEqual(config.upstreams, [])
   })
 
-  test('an empty reverse section enables the default reverse listener; null disables it', () => {
+  void test('an empty reverse section enables the default reverse listener; null disables it', () => {
     const enabled = load('version: 1\nserver:\n  reverse: {}\n').config.server.reverse
     const disabled = load('version: 1\nserver:\n  reverse: null\n').config.server.reverse
 
@@ -163,7 +163,7 @@ describe('parseConfigText', () => {
     assert.equal(disabled, null)
   })
 
-  test('the hash names the exact bytes', () => {
+  void test('the hash names the exact bytes', () => {
     const text = BASE.join('\n')
     const expected = createHash('sha256').update(text).digest('hex')
 
@@ -172,11 +172,11 @@ describe('parseConfigText', () => {
   })
 })
 
-describe('loadConfigFile', () => {
+void describe('loadConfigFile', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-config-'))
   after(() => rmSync(dir, { recursive: true, force: true }))
 
-  test('resolves relative stateDir and caFile against the config directory and reads the CA', () => {
+  void test('resolves relative stateDir and caFile against the config directory and reads the CA', () => {
     const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
     writeFileSync(join(dir, 'ca.pem'), pem)
     const yaml =
@@ -192,7 +192,7 @@ describe('loadConfigFile', () => {
     ])
   })
 
-  test('refuses a missing or non-PEM caFile with its line', () => {
+  void test('refuses a missing or non-PEM caFile with its line', () => {
     writeFileSync(join(dir, 'not-pem.txt'), 'hello')
     const yaml =
       'version: 1\nupstreams:\n  - host: a.example\n    caFile: missing.pem\n  - host: b.example\n    caFile: not-pem.txt\n'
@@ -213,13 +213,13 @@ describe('loadConfigFile', () => {
     assert.match(error.issues[1]?.message ?? '', /holds no PEM certificate/)
   })
 
-  test('a missing file is TOLLGATE_CONFIG_NOT_FOUND', () => {
+  void test('a missing file is TOLLGATE_CONFIG_NOT_FOUND', () => {
     assert.throws(() => loadConfigFile(join(dir, 'nope.yaml'), { validator }), {
       code: 'TOLLGATE_CONFIG_NOT_FOUND',
     })
   })
 
-  test('refuses bytes that are not UTF-8', () => {
+  void test('refuses bytes that are not UTF-8', () => {
     const file = join(dir, 'latin1.yaml')
     writeFileSync(file, Buffer.from([0x76, 0x65, 0x72, 0x3a, 0xff, 0x0a]))
 

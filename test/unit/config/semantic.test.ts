@@ -3,8 +3,8 @@ import { describe, test } from 'node:test'
 
 import { baseWith, baseWithAppended, issuesOf, load } from './config-fixtures.js'
 
-describe('unique names', () => {
-  test('a second agent with the same name points back at the first', () => {
+void describe('unique names', () => {
+  void test('a second agent with the same name points back at the first', () => {
     const issues = issuesOf(
       baseWith({
         9: '    policies: [p]\n  - name: bot\n    owner: alice@example.com\n    team: platform',
@@ -15,14 +15,14 @@ describe('unique names', () => {
     ])
   })
 
-  test('people are unique by email, whatever its case', () => {
+  void test('people are unique by email, whatever its case', () => {
     const issues = issuesOf(baseWith({ 4: '    teams: [platform]\n  - email: ALICE@example.com' }))
     assert.deepEqual(issues, [
       'tollgate.yaml:5:12: people[1].email: duplicate person "alice@example.com" (first declared at line 3)',
     ])
   })
 
-  test('rule names are unique within a policy but may repeat across policies', () => {
+  void test('rule names are unique within a policy but may repeat across policies', () => {
     const twice = baseWith({
       15: '        credential: gh\n      - name: r\n        hosts: [x.example.com]',
     })
@@ -36,7 +36,7 @@ describe('unique names', () => {
     assert.equal(load(across).config.policies.length, 2)
   })
 
-  test('policies, credentials and routes are unique', () => {
+  void test('policies, credentials and routes are unique', () => {
     const issues = issuesOf(
       baseWithAppended(
         '  - name: gh',
@@ -57,36 +57,36 @@ describe('unique names', () => {
   })
 })
 
-describe('references', () => {
-  test('the owner must be a declared person, with a suggestion', () => {
+void describe('references', () => {
+  void test('the owner must be a declared person, with a suggestion', () => {
     const issues = issuesOf(baseWith({ 7: '    owner: alise@example.com' }))
     assert.deepEqual(issues, [
       'tollgate.yaml:7:12: agents[0].owner: "alise@example.com" is not a declared person (did you mean "alice@example.com"?)',
     ])
   })
 
-  test('the team must be declared by some person', () => {
+  void test('the team must be declared by some person', () => {
     const issues = issuesOf(baseWith({ 8: '    team: security' }))
     assert.deepEqual(issues, [
       'tollgate.yaml:8:11: agents[0].team: "security" is not a team of any declared person',
     ])
   })
 
-  test('listed policies must exist', () => {
+  void test('listed policies must exist', () => {
     const issues = issuesOf(baseWith({ 9: '    policies: [p, q]' }))
     assert.deepEqual(issues, [
       'tollgate.yaml:9:19: agents[0].policies[1]: no policy named "q" (did you mean "p"?)',
     ])
   })
 
-  test("a rule's credential must exist", () => {
+  void test("a rule's credential must exist", () => {
     const issues = issuesOf(baseWith({ 15: '        credential: github' }))
     assert.deepEqual(issues, [
       'tollgate.yaml:15:21: policies[0].rules[0].credential: no credential named "github"',
     ])
   })
 
-  test('routes need the reverse listener', () => {
+  void test('routes need the reverse listener', () => {
     const issues = issuesOf(
       baseWithAppended('routes:', '  - { name: svc, upstream: "https://a.example" }'),
     )
@@ -96,15 +96,15 @@ describe('references', () => {
   })
 })
 
-describe('credential binding', () => {
-  test('a deny rule cannot name a credential', () => {
+void describe('credential binding', () => {
+  void test('a deny rule cannot name a credential', () => {
     const issues = issuesOf(baseWith({ 13: '      - name: r\n        effect: deny' }))
     assert.deepEqual(issues, [
       'tollgate.yaml:16:21: policies[0].rules[0].credential: a deny rule cannot inject a credential',
     ])
   })
 
-  test("a rule using a credential must stay within the credential's hosts", () => {
+  void test("a rule using a credential must stay within the credential's hosts", () => {
     const issues = issuesOf(
       baseWith({
         14: '        hosts: [api.github.com, uploads.github.com, "*.github.com", "*"]',
@@ -118,7 +118,7 @@ describe('credential binding', () => {
     ])
   })
 
-  test('wildcard bindings cover names and narrower wildcards below them', () => {
+  void test('wildcard bindings cover names and narrower wildcards below them', () => {
     const text = baseWith({
       14: '        hosts: [a.corp.example, b.c.corp.example, "*.x.corp.example"]',
       19: '    hosts: ["*.corp.example"]',
@@ -126,7 +126,7 @@ describe('credential binding', () => {
     assert.equal(load(text).config.policies[0]?.rules[0]?.hosts.length, 3)
   })
 
-  test('a wildcard binding does not cover its own suffix', () => {
+  void test('a wildcard binding does not cover its own suffix', () => {
     const issues = issuesOf(
       baseWith({ 14: '        hosts: [corp.example]', 19: '    hosts: ["*.corp.example"]' }),
     )
@@ -135,7 +135,7 @@ describe('credential binding', () => {
     ])
   })
 
-  test('a credential cannot be bound to every host', () => {
+  void test('a credential cannot be bound to every host', () => {
     const issues = issuesOf(baseWith({ 19: '    hosts: ["*"]' }))
     assert.ok(
       issues.includes(
@@ -144,7 +144,7 @@ describe('credential binding', () => {
     )
   })
 
-  test('the header format must contain {secret}', () => {
+  void test('the header format must contain {secret}', () => {
     const issues = issuesOf(
       baseWith({ 20: "    header: { name: Authorization, format: 'Bearer token' }" }),
     )
@@ -153,7 +153,7 @@ describe('credential binding', () => {
     ])
   })
 
-  test('hop-by-hop and framing headers cannot carry a credential', () => {
+  void test('hop-by-hop and framing headers cannot carry a credential', () => {
     for (const name of ['Host', 'Proxy-Authorization', 'Transfer-Encoding', 'connection']) {
       const issues = issuesOf(baseWith({ 20: `    header: { name: ${name}, format: '{secret}' }` }))
       assert.deepEqual(issues, [
@@ -162,7 +162,7 @@ describe('credential binding', () => {
     }
   })
 
-  test('two credentials cannot share a placeholder', () => {
+  void test('two credentials cannot share a placeholder', () => {
     const issues = issuesOf(
       baseWithAppended(
         '  - { name: a, secret: a, hosts: [a.example.com], placeholder: { value: tg-placeholder-x } }',
@@ -177,8 +177,8 @@ describe('credential binding', () => {
   })
 })
 
-describe('value checks', () => {
-  test('host patterns: empty labels, numeric forms and broad wildcards', () => {
+void describe('value checks', () => {
+  void test('host patterns: empty labels, numeric forms and broad wildcards', () => {
     const issues = issuesOf(
       baseWith({
         14: '        hosts: [api.github.com, "a..b", "127.1", "*.com"]',
@@ -192,7 +192,7 @@ describe('value checks', () => {
     ])
   })
 
-  test('route upstreams must be plain absolute http(s) URLs', () => {
+  void test('route upstreams must be plain absolute http(s) URLs', () => {
     const issues = issuesOf(
       baseWithAppended(
         'server: { reverse: {} }',
@@ -211,7 +211,7 @@ describe('value checks', () => {
     ])
   })
 
-  test('listeners may not share an address, and timeouts must fit a timer', () => {
+  void test('listeners may not share an address, and timeouts must fit a timer', () => {
     const issues = issuesOf(
       baseWithAppended(
         'server:',
@@ -227,7 +227,7 @@ describe('value checks', () => {
     ])
   })
 
-  test('listen ports above 65535 are refused', () => {
+  void test('listen ports above 65535 are refused', () => {
     const issues = issuesOf(baseWithAppended('server: { proxy: { listen: "127.0.0.1:70000" } }'))
     assert.deepEqual(issues, [
       'tollgate.yaml:21:28: server.proxy.listen: port must be between 0 and 65535',
@@ -235,7 +235,7 @@ describe('value checks', () => {
   })
 })
 
-test('host characters the schema refuses are reported by the schema', () => {
+void test('host characters the schema refuses are reported by the schema', () => {
   const issues = issuesOf(baseWith({ 14: '        hosts: ["a*.example.com", "a b"]', 15: '' }))
   assert.deepEqual(issues, [
     'tollgate.yaml:14:17: policies[0].rules[0].hosts[0]: must be a host name, an IP literal, "*.suffix" or "*"',

@@ -1,28 +1,30 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 
+import fc from 'fast-check'
+
 import { ConfigError } from '../../../src/config/config-error.js'
 import { BASE, baseWith, issuesOf, load } from './config-fixtures.js'
 
-describe('YAML-level refusals', () => {
-  test('the base fixture is valid', () => {
+void describe('YAML-level refusals', () => {
+  void test('the base fixture is valid', () => {
     assert.equal(load(BASE.join('\n')).config.agents.length, 1)
   })
 
-  test('a syntax error names its line', () => {
+  void test('a syntax error names its line', () => {
     const issues = issuesOf(baseWith({ 14: '        hosts: [api.github.com' }))
 
     assert.equal(issues.length >= 1, true)
     assert.match(issues[0] ?? '', /^tollgate\.yaml:1[45]:\d+: /)
   })
 
-  test('a duplicate key is refused at the second occurrence', () => {
+  void test('a duplicate key is refused at the second occurrence', () => {
     const issues = issuesOf(baseWith({ 8: '    team: platform\n    team: other' }))
 
     assert.deepEqual(issues, ['tollgate.yaml:9:5: duplicate key "team"'])
   })
 
-  test('anchors and aliases are refused', () => {
+  void test('anchors and aliases are refused', () => {
     const issues = issuesOf(baseWith({ 4: '    teams: &t [platform]', 9: '    policies: *t' }))
 
     assert.deepEqual(issues, [
@@ -31,20 +33,20 @@ describe('YAML-level refusals', () => {
     ])
   })
 
-  test('an empty file must still declare its version', () => {
+  void test('an empty file must still declare its version', () => {
     assert.deepEqual(issuesOf(''), [
       'tollgate.yaml:1:1: the document must be a mapping starting with "version: 1"',
     ])
   })
 
-  test('unknown tags are refused', () => {
+  void test('unknown tags are refused', () => {
     const issues = issuesOf(baseWith({ 18: '    secret: !vault gh' }))
     assert.match(issues[0] ?? '', /^tollgate\.yaml:18:13: .*!vault/)
   })
 })
 
-describe('schema refusals', () => {
-  test('an unknown key names its position and suggests the intended one', () => {
+void describe('schema refusals', () => {
+  void test('an unknown key names its position and suggests the intended one', () => {
     const issues = issuesOf(baseWith({ 9: '    polices: [p]' }))
 
     assert.deepEqual(issues, [
@@ -52,17 +54,17 @@ describe('schema refusals', () => {
     ])
   })
 
-  test('an unknown top-level key has no path prefix', () => {
+  void test('an unknown top-level key has no path prefix', () => {
     const issues = issuesOf(`${BASE.join('\n')}\nagent: []\n`)
     assert.deepEqual(issues, ['tollgate.yaml:21:1: unknown key "agent" (did you mean "agents"?)'])
   })
 
-  test('a wrong type names the key path and the expected type', () => {
+  void test('a wrong type names the key path and the expected type', () => {
     const issues = issuesOf(baseWith({ 7: '    owner: [alice@example.com]' }))
     assert.deepEqual(issues, ['tollgate.yaml:7:12: agents[0].owner: must be a string'])
   })
 
-  test('an agent without an owner is refused', () => {
+  void test('an agent without an owner is refused', () => {
     const issues = issuesOf(baseWith({ 7: '    description: nobody owns me' }))
 
     assert.deepEqual(issues, [
@@ -70,7 +72,7 @@ describe('schema refusals', () => {
     ])
   })
 
-  test('patterns are explained in words, not regular expressions', () => {
+  void test('patterns are explained in words, not regular expressions', () => {
     const issues = issuesOf(
       baseWith({
         1: 'version: 1\nserver:\n  timeouts: { connect: 10 s }\n  proxy: { listen: localhost }',
@@ -83,7 +85,7 @@ describe('schema refusals', () => {
     ])
   })
 
-  test('all errors are reported, in file order', () => {
+  void test('all errors are reported, in file order', () => {
     const issues = issuesOf(
       baseWith({
         1: 'version: 2',
@@ -100,7 +102,7 @@ describe('schema refusals', () => {
     ])
   })
 
-  test('a credential must set exactly one injection', () => {
+  void test('a credential must set exactly one injection', () => {
     const none = issuesOf(baseWith({ 20: '    # no injection' }))
     const two = issuesOf(baseWith({ 20: `${BASE[19] ?? ''}\n    query: { param: key }` }))
 
@@ -112,7 +114,7 @@ describe('schema refusals', () => {
     ])
   })
 
-  test('ConfigError carries structured issues and the catalogue code', () => {
+  void test('ConfigError carries structured issues and the catalogue code', () => {
     try {
       load(baseWith({ 9: '    polices: [p]' }), 'conf/tollgate.yaml')
       assert.fail('expected a ConfigError')
@@ -130,5 +132,33 @@ describe('schema refusals', () => {
       ])
       assert.match(error.message, /^invalid configuration: conf\/tollgate\.yaml:9:5: /)
     }
+  })
+})
+
+void describe('robustness', () => {
+  void test('more than one YAML document is refused', () => {
+    const issues = issuesOf(`${BASE.join('\n')}\n---\nversion: 1\n`)
+    assert.equal(issues.length, 1)
+    assert.match(issues[0] ?? '', /^tollgate\.yaml:21:1: /)
+  })
+
+  void test('any edit of a valid file either loads or fails with located ConfigError issues', () => {
+    const edit = fc.record({
+      line: fc.nat({ max: BASE.length - 1 }),
+      text: fc.oneof(fc.string(), fc.constantFrom('  - x', '    hosts: ["*"]', 'people: null', '')),
+    })
+
+    fc.assert(
+      fc.property(edit, ({ line, text }) => {
+        try {
+          load(baseWith({ [line + 1]: text }))
+        } catch (error) {
+          assert.ok(error instanceof ConfigError, String(error))
+          assert.ok(error.issues.length > 0)
+          assert.ok(error.issues.every((i) => i.line >= 1 && i.column >= 1))
+        }
+      }),
+      { numRuns: 300 },
+    )
   })
 })

@@ -21,6 +21,7 @@ const CASES: Array<[glob: string, path: string, expected: boolean]> = [
   ['/**', '/anything/at/all', true],
   ['/a/**/b', '/a/x/y/b', true],
   ['/a/**/b', '/a/x/b/c', false],
+  ['/a/**/b', '/a/b', false],
   ['/v1/*.json', '/v1/file.json', true],
   ['/v1/*.json', '/v1/filexjson', false],
   ['/a.b', '/axb', false],

@@ -94,12 +94,17 @@ test('a client that does not trust the CA fails verification', async () => {
   assert.equal(systemRoots.authorized, false)
 })
 
-test('SNI naming another host than the CONNECT target is reported', async () => {
+test('SNI naming another host gets the target certificate and is reported', async () => {
   connectHost = 'api.example.test'
-  const result = await handshake({ servername: 'Evil.Example.TEST', ca: ca.certificatePem })
+  const options = { ca: ca.certificatePem, rejectUnauthorized: false }
+  const cachedHosts = cache.size
 
-  assert.equal(result.subjectaltname, 'DNS:evil.example.test')
+  const result = await handshake({ ...options, servername: 'Evil.Example.TEST' })
+
+  assert.equal(result.subjectaltname, 'DNS:api.example.test')
+  assert.equal(result.authorizationError, 'ERR_TLS_CERT_ALTNAME_INVALID')
   assert.equal(result.reply, 'evil.example.test false')
+  assert.equal(cache.size, cachedHosts)
 })
 
 test('ALPN negotiates http/1.1 even when the client prefers h2', async () => {
