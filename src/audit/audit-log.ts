@@ -3,6 +3,7 @@ import { createSilentLogger, type Logger } from '../observability/logger.js'
 import type { Database } from '../store/database.js'
 import { rowToEvent } from './audit-filter.js'
 import { ChainWriter, prepareEvent, type PreparedEvent } from './chain-writer.js'
+import { InlineChainSink, type ChainSink } from './chain-sink.js'
 import type { AuditEvent, AuditEventInput } from './event.js'
 
 export interface AuditLogOptions {
@@ -12,6 +13,8 @@ export interface AuditLogOptions {
   logger?: Logger
   /** The clock that stamps `time`; one reading per transaction. */
   now?: () => Date
+  /** Where batches are committed; defaults to the calling thread, on `db`. */
+  sink?: ChainSink
 }
 
 /** Events recorded in one event-loop turn: committed together, settled together. */
@@ -39,16 +42,17 @@ interface Batch {
  * // only now may the request be forwarded
  */
 export class AuditLog {
-  readonly #writer: ChainWriter
+  readonly #sink: ChainSink
   readonly #maxBatch: number
   readonly #logger: Logger
   readonly #now: () => Date
   #batch: Batch | null = null
   #timer: NodeJS.Immediate | null = null
+  #inFlight: Promise<void> | null = null
   #closed = false
 
   constructor(db: Database, options: AuditLogOptions = {}) {
-    this.#writer = new ChainWriter(db)
+    this.#sink = options.sink ?? new InlineChainSink(db)
     this.#maxBatch = Math.max(1, options.maxBatch ?? 512)
     this.#logger = options.logger ?? createSilentLogger()
     this.#now = options.now ?? (() => new Date())
@@ -84,18 +88,20 @@ export class AuditLog {
   }
 
   /** Commits whatever is queued now. Never rejects: failures reach the records themselves. */
-  flush(): Promise<void> {
+  async flush(): Promise<void> {
+    await this.#inFlight?.catch(() => undefined)
     const batch = this.#batch
-    if (batch === null) return Promise.resolve()
+    if (batch === null) return
 
     this.#commit()
-    return batch.done.catch(() => undefined)
+    await batch.done.catch(() => undefined)
   }
 
   /** Commits what is queued and refuses every later record with TOLLGATE_AUDIT_UNAVAILABLE. */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.#closed = true
-    return this.flush()
+    await this.flush()
+    await this.#sink.close()
   }
 
   #enqueue(event: AuditEventInput): Batch {
@@ -119,20 +125,27 @@ export class AuditLog {
     return batch
   }
 
+  // One batch is in flight at a time: while the sink commits it, new events gather in the
+  // next batch, which goes as soon as the first is durable (group commit).
   #commit(): void {
     const batch = this.#batch
-    if (batch === null) return
+    if (batch === null || this.#inFlight !== null) return
 
     this.#batch = null
     if (this.#timer !== null) clearImmediate(this.#timer)
     this.#timer = null
 
-    try {
-      this.#writer.append(batch.events, this.#now())
-      batch.resolve()
-    } catch (cause) {
-      batch.reject(new TollgateError('TOLLGATE_AUDIT_UNAVAILABLE', undefined, { cause }))
-    }
+    this.#inFlight = this.#sink.append(batch.events, this.#now()).then(
+      () => this.#settled(batch, null),
+      (cause: unknown) => this.#settled(batch, cause),
+    )
+  }
+
+  #settled(batch: Batch, cause: unknown): void {
+    this.#inFlight = null
+    if (cause === null) batch.resolve()
+    else batch.reject(new TollgateError('TOLLGATE_AUDIT_UNAVAILABLE', undefined, { cause }))
+    if (this.#batch !== null) this.#commit()
   }
 
   #logLoss(error: unknown, batch: Batch | null): void {

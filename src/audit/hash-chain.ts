@@ -61,13 +61,15 @@ const INPUT_FIELDS = AUDIT_FIELDS.slice(2) as readonly InputField[]
  * Throws if `detail` holds something JSON cannot represent (a BigInt, a cycle).
  */
 export function canonicalTail(event: Readonly<Partial<Record<InputField, unknown>>>): string {
-  const parts: string[] = []
+  // One JSON.stringify over an object built in field order: insertion order is the key order,
+  // and one call is several times cheaper than one per field on the request path.
+  const ordered: Record<string, unknown> = {}
   for (const field of INPUT_FIELDS) {
     const value = event[field] ?? null
-    const json = field === 'detail' ? sortedJson(value) : JSON.stringify(value)
-    parts.push(`"${field}":${json ?? 'null'}`)
+    ordered[field] = field === 'detail' && value !== null ? sortKeysDeep(value) : value
   }
-  return `${parts.join(',')}}`
+  const json = JSON.stringify(ordered)
+  return json.slice(1)
 }
 
 /** Joins `seq` and `time` onto a tail from `canonicalTail` to give the full canonical JSON. */
@@ -110,4 +112,8 @@ function sortKeys(value: unknown): unknown {
       .sort()
       .map((key) => [key, record[key]]),
   )
+}
+
+function sortKeysDeep(value: unknown): unknown {
+  return JSON.parse(sortedJson(value) ?? 'null') as unknown
 }

@@ -39,12 +39,15 @@ export const ERRORS = {
     status: 503,
     message: 'the credential for this rule is unavailable',
   },
-  TOLLGATE_SHUTTING_DOWN: { status: 503, message: 'the relay is shutting down' },
   TOLLGATE_INTERNAL: { status: 500, message: 'internal relay error' },
   TOLLGATE_UPSTREAM_CONNECT: { status: 502, message: 'the upstream could not be reached' },
   TOLLGATE_UPSTREAM_TLS: { status: 502, message: 'the upstream TLS certificate was not trusted' },
   TOLLGATE_UPSTREAM_RESET: { status: 502, message: 'the upstream closed the connection' },
   TOLLGATE_UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream did not answer in time' },
+  TOLLGATE_UPSTREAM_ENCODING: {
+    status: 502,
+    message: 'the upstream response is encoded in a way the relay cannot scrub',
+  },
 
   // Not sent on the wire: configuration and operator errors.
   TOLLGATE_CONFIG_INVALID: { status: 500, message: 'the configuration is invalid' },

@@ -39,6 +39,11 @@ export class ConnectionRegistry {
     return this.cutTokens(stale)
   }
 
+  /** Destroys every tracked connection (the end of a graceful shutdown). */
+  cutAll(): number {
+    return this.cutTokens([...this.#byToken.keys()])
+  }
+
   get size(): number {
     let total = 0
     for (const entry of this.#byToken.values()) total += entry.sockets.size

@@ -1,18 +1,19 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { ListenConfig, LoadedConfig } from '../config/types.js'
 import { ConnectionRegistry } from './connection-registry.js'
 import { RequestIdGenerator } from './exchange/request-id.js'
 import type { RelayDeps } from './exchange/exchange.js'
-import { handleForwardRequest } from './listeners/forward-proxy.js'
+import { handleForwardRequest, identifyForward } from './listeners/forward-proxy.js'
 import type { ListenerDeps } from './listeners/listener-deps.js'
-import { handleReverseRequest } from './listeners/reverse-proxy.js'
+import { handleReverseRequest, identifyReverse } from './listeners/reverse-proxy.js'
+import { handleUpgrade } from './listeners/upgrade.js'
+import type { Exchange } from './exchange/exchange.js'
 import { httpServerOptions } from './listeners/server-options.js'
 import { TunnelHandler } from './listeners/tunnel.js'
 import { buildRelayState } from './relay-state.js'
 import type { LeafCache } from './tls/leaf-cache.js'
-import { sendSocketError } from './http/error-response.js'
 
 export interface RelayAddresses {
   proxy: AddressInfo
@@ -73,9 +74,14 @@ export class Relay {
     const closed = Promise.all(servers.map((s) => closeServer(s)))
     for (const server of servers) server.closeIdleConnections()
 
-    const timer = setTimeout(() => servers.forEach((s) => s.closeAllConnections()), graceMs)
+    // Tunnels and joined WebSockets are not the servers' connections any more: cut them too.
+    const timer = setTimeout(() => {
+      servers.forEach((s) => s.closeAllConnections())
+      this.#deps.connections.cutAll()
+    }, graceMs)
     await closed
     clearTimeout(timer)
+    this.#deps.connections.cutAll()
   }
 
   get openConnections(): number {
@@ -98,7 +104,10 @@ export class Relay {
     server.on('request', (req, res) => handleForwardRequest(this.#deps, req, res))
     server.on('checkContinue', (req, res) => handleForwardRequest(this.#deps, req, res))
     server.on('connect', (req, socket, head) => this.#tunnels.handleConnect(req, socket, head))
-    server.on('upgrade', (_req, socket) => refuseUpgrade(this.#deps, socket))
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const identify = (ex: Exchange) => identifyForward(this.#deps, ex)
+      handleUpgrade(this.#deps, 'forward', identify, req, socket, head)
+    })
     return server
   }
 
@@ -107,20 +116,12 @@ export class Relay {
     server.maxHeadersCount = 0
     server.on('request', (req, res) => handleReverseRequest(this.#deps, req, res))
     server.on('checkContinue', (req, res) => handleReverseRequest(this.#deps, req, res))
-    server.on('upgrade', (_req, socket) => refuseUpgrade(this.#deps, socket))
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const identify = (ex: Exchange) => identifyReverse(this.#deps, ex)
+      handleUpgrade(this.#deps, 'reverse', identify, req, socket, head)
+    })
     return server
   }
-}
-
-// TODO(#3): WebSocket upgrades are refused everywhere until upgrade forwarding is governed.
-function refuseUpgrade(deps: ListenerDeps, socket: Duplex): void {
-  const requestId = deps.ids.next()
-  socket.on('error', () => socket.destroy())
-  sendSocketError(socket, {
-    code: 'TOLLGATE_UPGRADE_DENIED',
-    message: 'protocol upgrades are not relayed yet',
-    requestId,
-  })
 }
 
 function listen(server: Server, at: ListenConfig): Promise<AddressInfo> {

@@ -13,7 +13,8 @@ import { UpstreamPool } from '../relay/upstream-pool.js'
 import { loadMasterKey } from '../secrets/master-key.js'
 import { SecretStore } from '../secrets/secret-store.js'
 import type { Database } from '../store/database.js'
-import { openStateDatabase } from '../store/state-dir.js'
+import { databasePath, openStateDatabase } from '../store/state-dir.js'
+import { WorkerChainSink } from '../audit/worker-chain-sink.js'
 
 export interface ServiceAddresses {
   proxy: AddressInfo
@@ -70,7 +71,8 @@ export class TollgateService {
       db,
       loadMasterKey({ stateDir: server.stateDir, env: options.env ?? process.env }),
     )
-    const audit = new AuditLog(db, { logger })
+    const sink = new WorkerChainSink(databasePath(server.stateDir))
+    const audit = new AuditLog(db, { logger, sink })
     const leaves = new LeafCache(await loadOrCreateCa(server.stateDir))
     const upstreams = new UpstreamPool(server.timeouts, loaded.config.upstreams)
     const state = new RelayStateHolder(buildRelayState(loaded))

@@ -17,5 +17,9 @@ export function databasePath(stateDir: string): string {
 
 export function openStateDatabase(stateDir: string): Database {
   ensureStateDir(stateDir)
-  return openDatabase(databasePath(stateDir))
+  const path = databasePath(stateDir)
+  const db = openDatabase(path)
+  // The audit trail and the ciphertexts are nobody else's business, whatever the umask.
+  chmodSync(path, 0o600)
+  return db
 }

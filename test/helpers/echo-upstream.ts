@@ -56,6 +56,11 @@ async function respond(req: IncomingMessage, res: ServerResponse, received: Echo
   received.push(record)
 
   if (req.url === '/sse') return streamEvents(res)
+  if (req.url?.endsWith('/odd-encoding')) {
+    res.writeHead(200, { 'content-encoding': 'compress' })
+    res.end(String(req.headers['x-api-key']))
+    return
+  }
   if (req.url?.includes('/redirect')) {
     res.writeHead(302, {
       location: `http://elsewhere.test/?echo=${String(req.headers['x-api-key'])}`,

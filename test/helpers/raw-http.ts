@@ -8,11 +8,11 @@ export function rawRequest(port: number, bytes: string, quietMs = 300): Promise<
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1')
     const chunks: Buffer[] = []
-    let timer = setTimeout(() => socket.end(), quietMs * 10)
+    let timer = setTimeout(() => socket.destroy(), quietMs * 10)
     socket.on('data', (chunk) => {
       chunks.push(chunk)
       clearTimeout(timer)
-      timer = setTimeout(() => socket.end(), quietMs)
+      timer = setTimeout(() => socket.destroy(), quietMs)
     })
     socket.on('error', reject)
     socket.on('close', () => {

@@ -24,15 +24,18 @@ export function registerSecret(program: Command): void {
     .action(async (name: string, _options: unknown, command: Command) => {
       const input = await readStdin()
       const value = stripOneNewline(input.toString('utf8'))
-      if (value.length === 0)
+      if (value.length === 0) {
         throw new TollgateError('TOLLGATE_INVALID_ARGUMENT', 'the secret read from stdin is empty')
+      }
       withDatabase(command.optsWithGlobals<GlobalOptions>(), (db, loaded) => {
-        const result = openSecrets(db, loaded).set(name, new SecretValue(value))
-        recordSync(db, {
-          type: 'secret.set',
-          policy_version: loaded.hash,
-          detail: { name, version: result.version },
-        })
+        const secrets = openSecrets(db, loaded)
+        // One transaction: a secret never changes without the audit event that says so.
+        const result = db.transaction(() => {
+          const set = secrets.set(name, new SecretValue(value))
+          const detail = { name, version: set.version }
+          recordSync(db, { type: 'secret.set', policy_version: loaded.hash, detail })
+          return set
+        })()
         console.log(
           `${result.created ? 'created' : 'updated'} secret ${name} (version ${result.version})`,
         )
@@ -44,9 +47,13 @@ export function registerSecret(program: Command): void {
     .description('delete a secret')
     .action((name: string, _options: unknown, command: Command) => {
       withDatabase(command.optsWithGlobals<GlobalOptions>(), (db, loaded) => {
-        if (!openSecrets(db, loaded).delete(name))
-          throw new TollgateError('TOLLGATE_NOT_FOUND', `no secret ${name}`)
-        recordSync(db, { type: 'secret.deleted', policy_version: loaded.hash, detail: { name } })
+        const secrets = openSecrets(db, loaded)
+        db.transaction(() => {
+          if (!secrets.delete(name)) {
+            throw new TollgateError('TOLLGATE_NOT_FOUND', `no secret ${name}`)
+          }
+          recordSync(db, { type: 'secret.deleted', policy_version: loaded.hash, detail: { name } })
+        })()
         console.log(`deleted secret ${name}`)
       })
     })

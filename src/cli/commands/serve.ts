@@ -30,9 +30,12 @@ async function serve(options: GlobalOptions): Promise<void> {
   const service = await TollgateService.start(loaded, { logger })
   logListening(logger, service, loaded)
 
+  // A failed audit write while recording a reload must not take the relay down.
+  const logFailure = (err: unknown) => logger.error({ err }, 'recording a config change failed')
   const watcher = new ConfigWatcher(path, {
-    onChange: (next: LoadedConfig) => void service.applyConfig(next),
-    onError: (error: Error) => void service.rejectConfig(path, describe(error)),
+    onChange: (next: LoadedConfig) => void service.applyConfig(next).catch(logFailure),
+    onError: (error: Error) => void service.rejectConfig(path, describe(error)).catch(logFailure),
+    current: loaded,
     logger,
   })
   watcher.start()

@@ -21,20 +21,21 @@ export function registerToken(program: Command): void {
         if (!identity) {
           throw new TollgateError('TOLLGATE_NOT_FOUND', `no agent named ${options.agent} in config`)
         }
-        const issued = new TokenStore(db).issue(
-          options.agent,
-          parseDuration(options.ttl),
-          options.note ?? null,
-        )
-        recordSync(db, {
-          type: 'token.issued',
-          agent: identity.agent,
-          owner: identity.owner,
-          team: identity.team,
-          token_id: issued.record.id,
-          policy_version: loaded.hash,
-          detail: { expires_at: issued.record.expiresAt.toISOString() },
-        })
+        const ttl = parseDuration(options.ttl)
+        // One transaction: a token never exists without the audit event that issued it.
+        const issued = db.transaction(() => {
+          const token = new TokenStore(db).issue(options.agent, ttl, options.note ?? null)
+          recordSync(db, {
+            type: 'token.issued',
+            agent: identity.agent,
+            owner: identity.owner,
+            team: identity.team,
+            token_id: token.record.id,
+            policy_version: loaded.hash,
+            detail: { expires_at: token.record.expiresAt.toISOString() },
+          })
+          return token
+        })()
         process.stderr.write(
           `token ${issued.record.id} for ${options.agent}, expires ${issued.record.expiresAt.toISOString()}\n`,
         )
@@ -50,15 +51,12 @@ export function registerToken(program: Command): void {
         const store = new TokenStore(db)
         const record = store.get(id)
         if (!record) throw new TollgateError('TOLLGATE_NOT_FOUND', `no token ${id}`)
-        const revoked = store.revoke(id)
-        if (revoked) {
-          recordSync(db, {
-            type: 'token.revoked',
-            agent: record.agent,
-            token_id: id,
-            policy_version: loaded.hash,
-          })
-        }
+        const revoked = db.transaction(() => {
+          const done = store.revoke(id)
+          const event = { agent: record.agent, token_id: id, policy_version: loaded.hash }
+          if (done) recordSync(db, { type: 'token.revoked', ...event })
+          return done
+        })()
         console.log(revoked ? `revoked ${id}` : `${id} was already revoked`)
       })
     })

@@ -9,6 +9,7 @@ import type { Caller } from '../identify.js'
 import type { RelayStateHolder } from '../relay-state.js'
 import type { UpstreamPool } from '../upstream-pool.js'
 import type { RelayMetrics } from '../../control-plane/metrics.js'
+import type { UpgradeRequest } from './forward-upgrade.js'
 
 export type ListenerKind = 'forward' | 'tunnel' | 'reverse'
 
@@ -48,6 +49,8 @@ export interface Exchange {
   upstreamError: string | null
   /** Request headers never forwarded on this listener (e.g. the agent's token on reverse routes). */
   dropHeaders: ReadonlySet<string>
+  /** Set for protocol upgrade requests (WebSocket): the raw socket to join to the upstream. */
+  upgrade: UpgradeRequest | null
 }
 
 export function newExchange(
@@ -74,6 +77,7 @@ export function newExchange(
     bytesOut: 0,
     upstreamError: null,
     dropHeaders: NO_HEADERS,
+    upgrade: null,
   }
 }
 

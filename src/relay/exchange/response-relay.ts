@@ -3,7 +3,11 @@ import type { Dispatcher } from 'undici'
 import type { ErrorCode } from '../../errors/codes.js'
 import { ScrubStream, scrubHeaders } from '../../secrets/scrubber.js'
 import { sendError } from '../http/error-response.js'
-import { forwardableResponseHeaders } from '../http/headers.js'
+import { forwardableResponseHeaders, type HeaderMap } from '../http/headers.js'
+import type { Transform, Writable } from 'node:stream'
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
+import { ERRORS } from '../../errors/codes.js'
+import { TollgateError, isTollgateError } from '../../errors/tollgate-error.js'
 import type { Exchange } from './exchange.js'
 
 type Controller = Dispatcher.DispatchController
@@ -16,7 +20,8 @@ type Controller = Dispatcher.DispatchController
 export class ResponseRelay implements Dispatcher.DispatchHandler {
   #ex: Exchange
   #scrub: Buffer[]
-  #scrubber: ScrubStream | null = null
+  /** Where upstream bytes go: the response itself, or the decode-and-scrub chain in front of it. */
+  #sink: Writable | null = null
   #done = false
 
   constructor(ex: Exchange, scrub: Buffer[]) {
@@ -31,33 +36,56 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     })
   }
 
-  onResponseStart(_controller: Controller, status: number, headers: IncomingHttpHeaders): void {
+  onResponseStart(controller: Controller, status: number, headers: IncomingHttpHeaders): void {
     if (status < 200) return
     const out = forwardableResponseHeaders(headers)
-    if (this.#scrub.length > 0) {
-      scrubHeaders(
-        out,
-        this.#scrub.map((b) => b.toString()),
-      )
-      this.#scrubber = new ScrubStream(this.#scrub)
-      this.#scrubber.pipe(this.#ex.res)
-    }
+    this.#sink = this.#ex.res
+    if (this.#scrub.length > 0 && !this.#startScrubbing(controller, out)) return
     this.#ex.status = status
     this.#ex.res.writeHead(status, out)
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
     this.#ex.bytesOut += chunk.length
-    const sink = this.#scrubber ?? this.#ex.res
-    if (sink.write(chunk)) return
+    const sink = this.#sink
+    if (!sink || sink.write(chunk)) return
     controller.pause()
     sink.once('drain', () => controller.resume())
   }
 
   onResponseEnd(): void {
     this.#done = true
-    if (this.#scrubber) this.#scrubber.end()
-    else this.#ex.res.end()
+    this.#sink?.end()
+  }
+
+  /**
+   * Puts the scrubber in front of the response. A compressed body is decoded first (and sent
+   * decoded), because the injected value can only be found in plain bytes; an encoding the
+   * relay cannot decode is refused rather than passed on unscrubbed.
+   */
+  #startScrubbing(controller: Controller, out: HeaderMap): boolean {
+    scrubHeaders(
+      out,
+      this.#scrub.map((b) => b.toString()),
+    )
+    const decoder = decoderFor(out['content-encoding'])
+    if (decoder === undefined) {
+      controller.abort(new TollgateError('TOLLGATE_UPSTREAM_ENCODING'))
+      return false
+    }
+
+    const scrubber = new ScrubStream(this.#scrub)
+    scrubber.pipe(this.#ex.res)
+    if (decoder === null) {
+      this.#sink = scrubber
+      return true
+    }
+    delete out['content-encoding']
+    delete out['content-length']
+    decoder.on('error', () => this.#ex.res.destroy())
+    decoder.pipe(scrubber)
+    this.#sink = decoder
+    return true
   }
 
   onResponseError(_controller: Controller, error: Error): void {
@@ -67,7 +95,12 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     ex.upstreamError = errorName(error)
     ex.code = upstreamCode(error)
     ex.status = ex.res.headersSent ? ex.status : statusFor(ex.code)
-    sendError(ex.res, { code: ex.code, message: 'upstream failure', requestId: ex.id })
+    sendError(ex.res, {
+      code: ex.code,
+      message: 'upstream failure',
+      requestId: ex.id,
+      rule: ex.decision?.rule?.id ?? null,
+    })
   }
 }
 
@@ -79,6 +112,7 @@ function errorName(error: Error): string {
 }
 
 function upstreamCode(error: Error): ErrorCode {
+  if (isTollgateError(error)) return error.code
   const code = errorName(error)
   if (code.includes('TIMEOUT') || code === 'ETIMEDOUT') return 'TOLLGATE_UPSTREAM_TIMEOUT'
   if (TLS_CODES.test(code)) return 'TOLLGATE_UPSTREAM_TLS'
@@ -87,5 +121,15 @@ function upstreamCode(error: Error): ErrorCode {
 }
 
 function statusFor(code: ErrorCode): number {
-  return code === 'TOLLGATE_UPSTREAM_TIMEOUT' ? 504 : 502
+  return ERRORS[code].status
+}
+
+/** null: nothing to decode; undefined: an encoding the relay cannot decode. */
+function decoderFor(value: string | string[] | undefined): Transform | null | undefined {
+  const encoding = (Array.isArray(value) ? value.join(',') : (value ?? '')).trim().toLowerCase()
+  if (encoding === '' || encoding === 'identity') return null
+  if (encoding === 'gzip' || encoding === 'x-gzip') return createGunzip()
+  if (encoding === 'deflate') return createInflate()
+  if (encoding === 'br') return createBrotliDecompress()
+  return undefined
 }

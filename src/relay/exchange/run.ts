@@ -12,6 +12,7 @@ import type { RelayState } from '../relay-state.js'
 import type { Exchange, RelayDeps } from './exchange.js'
 import { recordDecision } from './record.js'
 import { forwardExchange, type Outgoing } from './forward.js'
+import { forwardUpgrade } from './forward-upgrade.js'
 
 /**
  * Steps 4–8 of the request flow for an identified caller and a canonical target: decide,
@@ -27,6 +28,7 @@ export async function relayExchange(deps: RelayDeps, ex: Exchange): Promise<void
   const outgoing = buildOutgoing(ex)
   refuseStrayPlaceholders(state, ex, outgoing)
   if (ex.decision.kind === 'deny') throw denial(ex)
+  if (ex.upgrade) requireAllowedUpgrade(ex)
   const credential = credentialFor(deps, state, ex)
 
   await recordDecision(deps, ex).catch((cause: unknown) => {
@@ -34,8 +36,20 @@ export async function relayExchange(deps: RelayDeps, ex: Exchange): Promise<void
   })
 
   const scrub = credential ? inject(ex, outgoing, credential) : []
+  if (ex.upgrade) {
+    forwardUpgrade(deps, ex, outgoing, scrub)
+    return
+  }
+  // Node leaves 100-continue to us: the agent sends its body only after the decision.
   if (ex.req.headers.expect?.toLowerCase() === '100-continue') ex.res.writeContinue()
   forwardExchange(deps, ex, outgoing, scrub)
+}
+
+/** Upgrades pass only as WebSocket, and only where the allowing rule says so. */
+function requireAllowedUpgrade(ex: Exchange): void {
+  const protocol = ex.req.headers.upgrade?.toLowerCase()
+  if (protocol === 'websocket' && ex.decision?.kind === 'allow' && ex.decision.websocket) return
+  throw new TollgateError('TOLLGATE_UPGRADE_DENIED')
 }
 
 /** Answers a refused or failed exchange with the relay's JSON error. */
@@ -43,14 +57,23 @@ export function refuseExchange(deps: RelayDeps, ex: Exchange, error: unknown): v
   const known = isTollgateError(error)
   if (!known) deps.logger.error({ err: error, requestId: ex.id }, 'unexpected relay error')
   const failure = known ? error : new TollgateError('TOLLGATE_INTERNAL')
+  // The agent sees only the code; the operator needs the reason (a wrong master key, a full disk).
+  if (known && failure.status >= 500) {
+    deps.logger.error(
+      { requestId: ex.id, code: failure.code, err: failure.cause },
+      'refused: relay fault',
+    )
+  }
 
+  const asOrigin = ex.listener === 'reverse'
   ex.code = failure.code
-  ex.status = failure.status
+  ex.status = failure.status === 407 && asOrigin ? 401 : failure.status
   sendError(ex.res, {
     code: failure.code,
     message: failure.publicMessage,
     requestId: ex.id,
     rule: ex.decision?.rule?.id ?? null,
+    asOrigin,
   })
 }
 

@@ -9,6 +9,17 @@ export interface ErrorBody {
   message: string
   requestId: string
   rule?: string | null
+  /**
+   * Set on the reverse listener, which is not a proxy to its clients: there an authentication
+   * failure is a 401 with a Bearer challenge. (Fetch-based SDKs turn any 407 into an opaque
+   * network error, so the agent would never see why it was refused.)
+   */
+  asOrigin?: boolean
+}
+
+function statusOf(error: ErrorBody): number {
+  const status = ERRORS[error.code].status
+  return status === 407 && error.asOrigin ? 401 : status
 }
 
 function jsonBody(error: ErrorBody): string {
@@ -23,9 +34,9 @@ function errorHeaders(error: ErrorBody, length: number): Record<string, string |
     [ERROR_HEADER]: error.code,
     [REQUEST_ID_HEADER]: error.requestId,
   }
-  if (ERRORS[error.code].status === 407) {
-    headers['proxy-authenticate'] = 'Basic realm="tollgate", charset="UTF-8"'
-  }
+  const status = statusOf(error)
+  if (status === 407) headers['proxy-authenticate'] = 'Basic realm="tollgate", charset="UTF-8"'
+  if (status === 401) headers['www-authenticate'] = 'Bearer realm="tollgate"'
   return headers
 }
 
@@ -40,8 +51,10 @@ export function sendError(res: ServerResponse, error: ErrorBody): void {
     return
   }
   const body = jsonBody(error)
-  const status = ERRORS[error.code].status
-  if (status === 407 || status === 421 || status >= 500) res.shouldKeepAlive = false
+  const status = statusOf(error)
+  if (status === 407 || status === 401 || status === 421 || status >= 500) {
+    res.shouldKeepAlive = false
+  }
   res.writeHead(status, errorHeaders(error, Buffer.byteLength(body)))
   res.end(body)
 }
@@ -49,7 +62,7 @@ export function sendError(res: ServerResponse, error: ErrorBody): void {
 /** The same error written on a raw socket (CONNECT and upgrade requests have no response object). */
 export function sendSocketError(socket: Duplex, error: ErrorBody): void {
   const body = jsonBody(error)
-  const status = ERRORS[error.code].status
+  const status = statusOf(error)
   const headers = { ...errorHeaders(error, Buffer.byteLength(body)), connection: 'close' }
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`)
   const head = `HTTP/1.1 ${status} ${statusText(status)}\r\n${lines.join('\r\n')}\r\n\r\n`
@@ -59,6 +72,7 @@ export function sendSocketError(socket: Duplex, error: ErrorBody): void {
 function statusText(status: number): string {
   const texts: Record<number, string> = {
     400: 'Bad Request',
+    401: 'Unauthorized',
     403: 'Forbidden',
     404: 'Not Found',
     407: 'Proxy Authentication Required',

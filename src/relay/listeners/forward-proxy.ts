@@ -31,7 +31,7 @@ export function handleForwardRequest(
   relayExchange(deps, ex).catch((error: unknown) => refuseExchange(deps, ex, error))
 }
 
-function identifyForward(deps: ListenerDeps, ex: Exchange): void {
+export function identifyForward(deps: ListenerDeps, ex: Exchange): void {
   const { req } = ex
   const credentials = parseProxyAuthorization(singleHeader(req.rawHeaders, 'proxy-authorization'))
   ex.caller = authenticate(credentials, deps.tokens, deps.state.current.directory)

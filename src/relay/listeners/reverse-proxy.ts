@@ -29,7 +29,6 @@ export function handleReverseRequest(
   res: ServerResponse,
 ): void {
   const ex = newExchange('reverse', req, res, deps.ids.next())
-  ex.dropHeaders = TOKEN_HEADERS
   res.once('close', () => finishExchange(deps, ex))
   try {
     identifyReverse(deps, ex)
@@ -40,8 +39,9 @@ export function handleReverseRequest(
   relayExchange(deps, ex).catch((error: unknown) => refuseExchange(deps, ex, error))
 }
 
-function identifyReverse(deps: ListenerDeps, ex: Exchange): void {
+export function identifyReverse(deps: ListenerDeps, ex: Exchange): void {
   const { req } = ex
+  ex.dropHeaders = TOKEN_HEADERS
   const credentials = parseApiKeyToken(
     singleHeader(req.rawHeaders, 'authorization'),
     singleHeader(req.rawHeaders, 'x-api-key'),

@@ -13,5 +13,7 @@ export function httpServerOptions(timeouts: TimeoutsConfig): ServerOptions {
     keepAliveTimeout: Math.min(timeouts.idleMs, 2_147_483_647),
     joinDuplicateHeaders: false,
     insecureHTTPParser: false,
+    // HTTP/1.0 clients may omit Host; the relay answers a missing one itself, as JSON.
+    requireHostHeader: false,
   }
 }

@@ -15,6 +15,14 @@ import { refuseExchange, relayExchange } from '../exchange/run.js'
 import type { ListenerDeps } from './listener-deps.js'
 import { methodOf, requireHostAgreement } from './forward-proxy.js'
 import { httpServerOptions } from './server-options.js'
+import { handleUpgrade } from './upgrade.js'
+
+/** What is known about a CONNECT so far, so a refusal can say who asked for what. */
+interface ConnectAttempt {
+  id: string
+  caller: Caller | null
+  target: Authority | null
+}
 
 interface Tunnel extends Authority {
   caller: Caller
@@ -38,6 +46,9 @@ export class TunnelHandler {
     this.#inner.maxHeadersCount = 0
     this.#inner.on('request', (req, res) => this.#handleInner(req, res))
     this.#inner.on('checkContinue', (req, res) => this.#handleInner(req, res))
+    this.#inner.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      handleUpgrade(deps, 'tunnel', (ex) => this.#identifyInner(ex), req, socket, head),
+    )
   }
 
   /** Handles `CONNECT host:port`. Errors before the 200 are answered on the raw socket. */
@@ -45,9 +56,9 @@ export class TunnelHandler {
     // Node hands the socket over without an error listener: a client reset would otherwise be
     // an uncaught exception that takes the whole relay down.
     socket.on('error', () => socket.destroy())
-    const id = this.#deps.ids.next()
-    this.#openTunnel(req, socket, head).catch((error: unknown) => {
-      this.#refuseConnect(req, socket, id, error)
+    const attempt: ConnectAttempt = { id: this.#deps.ids.next(), caller: null, target: null }
+    this.#openTunnel(req, socket, head, attempt).catch((error: unknown) => {
+      this.#refuseConnect(req, socket, attempt, error)
     })
   }
 
@@ -56,11 +67,18 @@ export class TunnelHandler {
     this.#inner.close()
   }
 
-  async #openTunnel(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  async #openTunnel(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    attempt: ConnectAttempt,
+  ): Promise<void> {
     const deps = this.#deps
     const auth = parseProxyAuthorization(singleHeader(req.rawHeaders, 'proxy-authorization'))
     const caller = authenticate(auth, deps.tokens, deps.state.current.directory)
+    attempt.caller = caller
     const target = parseAuthority(req.url ?? '', 'https', true)
+    attempt.target = target
     if (!deps.state.current.engine.mayConnect(caller.agent, target.host, target.port)) {
       throw new TollgateError('TOLLGATE_POLICY_NO_MATCH', 'no rule lets this agent reach that host')
     }
@@ -132,16 +150,35 @@ export class TunnelHandler {
     throw new TollgateError('TOLLGATE_AUTH_INVALID')
   }
 
-  #refuseConnect(req: IncomingMessage, socket: Duplex, id: string, error: unknown): void {
+  #refuseConnect(req: IncomingMessage, socket: Duplex, attempt: ConnectAttempt, error: unknown) {
     const failure = isTollgateError(error) ? error : new TollgateError('TOLLGATE_INTERNAL')
     if (!isTollgateError(error)) this.#deps.logger.error({ err: error }, 'connect failed')
+    const { id, caller, target } = attempt
     sendSocketError(socket, { code: failure.code, message: failure.publicMessage, requestId: id })
+    this.#deps.logger.warn(
+      {
+        event: 'request',
+        requestId: id,
+        agent: caller?.agent,
+        method: 'CONNECT',
+        host: target?.host,
+        port: target?.port,
+        code: failure.code,
+      },
+      'request',
+    )
     void this.#deps.audit.recordQuietly({
       type: failure.status === 407 ? 'auth.failed' : 'request.decided',
       request_id: id,
+      agent: caller?.agent ?? null,
+      owner: caller?.owner ?? null,
+      team: caller?.team ?? null,
+      token_id: caller?.tokenId ?? null,
       client: req.socket.remoteAddress ?? null,
       method: 'CONNECT',
       scheme: 'https',
+      host: target?.host ?? null,
+      port: target?.port ?? null,
       path: null,
       decision:
         failure.status === 407 ? 'unauthenticated' : failure.status === 403 ? 'deny' : 'malformed',

@@ -49,6 +49,13 @@ describe('forward proxy: decide, inject, record (curl through the relay)', () =>
     assert.ok(res.body.includes('*'.repeat(SECRETS['header-secret'].length)))
   })
 
+  test('an encoding the relay cannot decode is refused, never passed on unscrubbed', async () => {
+    const res = await curl(['-x', proxy, `${base()}/header/odd-encoding`])
+    assert.equal(res.status, 502)
+    assert.equal(res.headers['tollgate-error'], 'TOLLGATE_UPSTREAM_ENCODING')
+    assert.ok(!res.body.includes(SECRETS['header-secret']))
+  })
+
   test('basic credentials are injected as the Authorization header', async () => {
     await curl(['-x', proxy, '-u', 'agent:guess', `${base()}/basic/x`])
     const expected = Buffer.from(`robot:${SECRETS['basic-secret']}`).toString('base64')
