@@ -40,10 +40,18 @@ export class TokenStore {
   #now: () => number
   #byHash: Statement<[string], TokenRow>
   #byId: Statement<[string], TokenRow>
+  /** Rows already read, by hash and by id; only when the owner keeps them fresh (`forget`). */
+  #cache: { byHash: Map<string, TokenRow>; byId: Map<string, TokenRow> } | null
 
-  constructor(db: Database, options: { now?: () => number } = {}) {
+  /**
+   * @param options.cache keep verified tokens in memory. Only for a process that calls
+   * `forget` with every revocation it sees (the relay polls `revocationsSince`), since a
+   * revoke from another process is otherwise invisible to the cache.
+   */
+  constructor(db: Database, options: { now?: () => number; cache?: boolean } = {}) {
     this.#db = db
     this.#now = options.now ?? Date.now
+    this.#cache = options.cache ? { byHash: new Map(), byId: new Map() } : null
     this.#byHash = db.prepare('SELECT * FROM tokens WHERE hash = ?')
     this.#byId = db.prepare('SELECT * FROM tokens WHERE id = ?')
   }
@@ -75,14 +83,33 @@ export class TokenStore {
   /** The live token record for a presented token, or null if unknown, expired or revoked. */
   verify(token: string): TokenRecord | null {
     if (!isTokenShaped(token)) return null
-    const row = this.#byHash.get(hashToken(token))
-    return row && this.#isLive(row) ? toRecord(row) : null
+    const hash = hashToken(token)
+    const row = this.#cache?.byHash.get(hash) ?? this.#byHash.get(hash)
+    if (!row || !this.#isLive(row)) return null
+    this.#remember(hash, row)
+    return toRecord(row)
   }
 
   /** Re-checks a token already verified once (e.g. per request inside a tunnel). */
   isLive(id: string): boolean {
-    const row = this.#byId.get(id)
+    const row = this.#cache?.byId.get(id) ?? this.#byId.get(id)
     return row !== undefined && this.#isLive(row)
+  }
+
+  /** Drops cached rows of these token ids (revoked elsewhere) so the next check reads the store. */
+  forget(ids: readonly string[]): void {
+    const cache = this.#cache
+    if (!cache) return
+    for (const id of ids) cache.byId.delete(id)
+    for (const [hash, row] of cache.byHash) if (ids.includes(row.id)) cache.byHash.delete(hash)
+  }
+
+  #remember(hash: string, row: TokenRow): void {
+    const cache = this.#cache
+    // Bounded: a flood of distinct valid tokens cannot grow it without limit.
+    if (!cache || cache.byHash.size >= 10_000) return
+    cache.byHash.set(hash, row)
+    cache.byId.set(row.id, row)
   }
 
   get(id: string): TokenRecord | null {
@@ -92,6 +119,7 @@ export class TokenStore {
 
   /** Revokes at once. Returns false if no such token or it was already revoked. */
   revoke(id: string): boolean {
+    this.forget([id])
     const revoke = this.#db.transaction(() => {
       const next = this.#db
         .prepare('SELECT COALESCE(MAX(revoke_seq), 0) + 1 AS seq FROM tokens')

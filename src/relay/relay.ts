@@ -49,7 +49,7 @@ export class Relay {
 
   async start(proxy: ListenConfig, reverse: ListenConfig | null): Promise<RelayAddresses> {
     this.#revocationSeq = this.#deps.tokens.revocationsSince(0).seq
-    this.#poller = setInterval(() => this.#cutRevoked(), REVOCATION_POLL_MS)
+    this.#poller = setInterval(() => this.checkStateChanges(), REVOCATION_POLL_MS)
     this.#poller.unref()
 
     const proxyAddress = await listen(this.#proxy, proxy)
@@ -88,11 +88,29 @@ export class Relay {
     return this.#deps.connections.size
   }
 
+  /** Looks at once for what another process changed (revoked tokens, rotated secrets). */
+  checkStateChanges(): void {
+    this.#cutRevoked()
+    this.#refreshSecrets()
+  }
+
+  // Secrets are cached on the request path; a changed fingerprint (the CLI set or deleted one)
+  // drops the cache, so a rotated secret is used within one poll, or at once when signalled.
+  #refreshSecrets(): void {
+    try {
+      this.#deps.secrets.refreshIfChanged()
+    } catch (err) {
+      this.#deps.logger.error({ err }, 'secret change check failed')
+    }
+  }
+
   #cutRevoked(): void {
     try {
       const { ids, seq } = this.#deps.tokens.revocationsSince(this.#revocationSeq)
       this.#revocationSeq = seq
-      if (ids.length > 0) this.#deps.connections.cutTokens(ids)
+      if (ids.length === 0) return
+      this.#deps.tokens.forget(ids)
+      this.#deps.connections.cutTokens(ids)
     } catch (err) {
       this.#deps.logger.error({ err }, 'revocation check failed')
     }

@@ -4,6 +4,7 @@ import { Transform, type TransformCallback } from 'node:stream'
 export const HEADER_REDACTION = '[REDACTED]'
 
 const STAR = 0x2a
+const EMPTY = Buffer.alloc(0)
 
 /** A half-open byte range [start, end) to mask, relative to the current buffer. */
 type Range = [start: number, end: number]
@@ -48,7 +49,7 @@ function redactAll(text: string, values: readonly string[]): { text: string; cou
 }
 
 /**
- * A byte stream that replaces every occurrence of each value with as many `*` bytes, so a
+ * Replaces every occurrence of each value in a byte stream with as many `*` bytes, so a
  * `Content-Length` stays true. Occurrences that overlap or span chunk boundaries are all masked.
  * When a value itself contains `*`, another byte that no value contains is used instead, since
  * masking with a byte of the value could piece the value together again next to a mask.
@@ -59,17 +60,16 @@ function redactAll(text: string, values: readonly string[]): { text: string; cou
  * Security caveat: this sees bytes as sent. A compressed or otherwise encoded body hides the
  * value from it; the relay must ask upstreams for an identity encoding when it injects.
  */
-export class ScrubStream extends Transform {
+export class Scrubber {
   readonly #values: Buffer[]
   readonly #maskByte: number
   /** Unsent bytes, as received: matching always runs on the original bytes. */
-  #held: Buffer = Buffer.alloc(0)
+  #held: Buffer = EMPTY
   /** Masks already found that reach into `#held`, relative to its start. */
   #heldMasks: Range[] = []
   #replacements = 0
 
   constructor(values: ReadonlyArray<string | Buffer>) {
-    super()
     this.#values = values
       .map((value) => (typeof value === 'string' ? Buffer.from(value, 'utf8') : value))
       .filter((value) => value.length > 0)
@@ -81,21 +81,23 @@ export class ScrubStream extends Transform {
     return this.#replacements
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+  /** Takes the next chunk; returns the bytes that are safe to send now (maybe none). */
+  push(chunk: Buffer): Buffer {
     const buffer = this.#held.length === 0 ? chunk : Buffer.concat([this.#held, chunk])
     const masks = [...this.#heldMasks, ...this.#findNewMatches(buffer, this.#held.length)]
 
     const sendUpTo = buffer.length - this.#partialTailLength(buffer)
-    this.#send(buffer, sendUpTo, masks)
+    const out = this.#masked(buffer, sendUpTo, masks)
     this.#holdRest(buffer, sendUpTo, masks)
-    done()
+    return out
   }
 
-  override _flush(done: TransformCallback): void {
-    this.#send(this.#held, this.#held.length, this.#heldMasks)
-    this.#held = Buffer.alloc(0)
+  /** The end of the body: whatever was held back, masked. */
+  end(): Buffer {
+    const out = this.#masked(this.#held, this.#held.length, this.#heldMasks)
+    this.#held = EMPTY
     this.#heldMasks = []
-    done()
+    return out
   }
 
   /**
@@ -132,26 +134,50 @@ export class ScrubStream extends Transform {
     return longest
   }
 
-  #send(buffer: Buffer, end: number, masks: readonly Range[]): void {
-    if (end === 0) return
+  #masked(buffer: Buffer, end: number, masks: readonly Range[]): Buffer {
+    if (end === 0) return EMPTY
     const touched = masks.filter(([start]) => start < end)
-    if (touched.length === 0) {
-      this.push(buffer.subarray(0, end))
-      return
-    }
+    if (touched.length === 0) return buffer.subarray(0, end)
 
     // Copy before masking: the chunk may belong to the caller.
     const out = Buffer.from(buffer.subarray(0, end))
     for (const [start, stop] of touched) out.fill(this.#maskByte, start, Math.min(stop, end))
-    this.push(out)
+    return out
   }
 
   #holdRest(buffer: Buffer, from: number, masks: readonly Range[]): void {
     // Copied, so a small held tail does not pin a large chunk in memory.
-    this.#held = Buffer.from(buffer.subarray(from))
+    this.#held = from === buffer.length ? EMPTY : Buffer.from(buffer.subarray(from))
     this.#heldMasks = masks
       .filter(([, stop]) => stop > from)
       .map(([start, stop]): Range => [Math.max(0, start - from), stop - from])
+  }
+}
+
+/** `Scrubber` as a Transform, for callers that want to pipe. */
+export class ScrubStream extends Transform {
+  readonly #scrubber: Scrubber
+
+  constructor(values: ReadonlyArray<string | Buffer>) {
+    super()
+    this.#scrubber = new Scrubber(values)
+  }
+
+  /** How many occurrences have been masked so far. */
+  get replacements(): number {
+    return this.#scrubber.replacements
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    const out = this.#scrubber.push(chunk)
+    if (out.length > 0) this.push(out)
+    done()
+  }
+
+  override _flush(done: TransformCallback): void {
+    const out = this.#scrubber.end()
+    if (out.length > 0) this.push(out)
+    done()
   }
 }
 
@@ -160,13 +186,12 @@ export class ScrubStream extends Transform {
  * Values that between them use all 256 bytes fall back to `*`: only binary secrets can do that.
  */
 function chooseMaskByte(values: readonly Buffer[]): number {
+  // Called once per scrubbed response, so it allocates nothing in the common case.
+  if (values.every((value) => !value.includes(STAR))) return STAR
   const used = new Set<number>()
   for (const value of values) for (const byte of value) used.add(byte)
 
-  const candidates = [STAR, ...byteRange(0x21, 0x7e), ...byteRange(0x00, 0xff)]
-  return candidates.find((byte) => !used.has(byte)) ?? STAR
-}
-
-function byteRange(from: number, to: number): number[] {
-  return Array.from({ length: to - from + 1 }, (_, i) => from + i)
+  for (let byte = 0x21; byte <= 0x7e; byte++) if (!used.has(byte)) return byte
+  for (let byte = 0x00; byte <= 0xff; byte++) if (!used.has(byte)) return byte
+  return STAR
 }

@@ -23,6 +23,11 @@ export interface SecretInfo {
 export interface SecretStoreOptions {
   /** Clock for the timestamps; tests pass a fixed one. */
   now?: () => number
+  /**
+   * Serve cached values without re-reading the row. Only for an owner that calls
+   * `refreshIfChanged` regularly (the relay does, on every state poll and signal).
+   */
+  trustCache?: boolean
 }
 
 interface SecretRow {
@@ -41,6 +46,7 @@ interface Statements {
   upsert: Statement
   remove: Statement
   list: Statement
+  fingerprint: Statement
 }
 
 interface CachedSecret {
@@ -64,8 +70,11 @@ export class SecretStore {
   readonly #now: () => number
   readonly #statements: Statements
   readonly #cache = new Map<string, CachedSecret>()
+  readonly #trustCache: boolean
+  #fingerprint = ''
 
   constructor(db: Database, masterKey: MasterKey, options: SecretStoreOptions = {}) {
+    this.#trustCache = options.trustCache ?? false
     this.#db = db
     this.#statements = prepareStatements(db)
     this.#masterKey = masterKey
@@ -90,6 +99,10 @@ export class SecretStore {
    */
   get(name: string): SecretValue | null {
     assertSecretName(name)
+    if (this.#trustCache) {
+      const cached = this.#cache.get(name)
+      if (cached) return cached.value
+    }
     const row = this.#selectRow(name)
     if (!row) {
       this.#cache.delete(name)
@@ -104,6 +117,17 @@ export class SecretStore {
     const value = this.#decrypt(name, row)
     this.#cache.set(name, { nonce: row.nonce, value })
     return value
+  }
+
+  /**
+   * Drops the cache if any secret changed since the last call (a cheap summary query). A
+   * store created with `trustCache` relies on its owner calling this regularly.
+   */
+  refreshIfChanged(): void {
+    const row = this.#statements.fingerprint.get() as { n: number; v: number; u: number }
+    const fingerprint = `${row.n}:${row.v}:${row.u}`
+    if (fingerprint !== this.#fingerprint) this.#cache.clear()
+    this.#fingerprint = fingerprint
   }
 
   /** Removes the secret; returns whether it existed. */
@@ -204,6 +228,10 @@ function prepareStatements(db: Database): Statements {
     ),
     remove: db.prepare('DELETE FROM secrets WHERE name = ?'),
     list: db.prepare('SELECT name, version, created_at, updated_at FROM secrets ORDER BY name'),
+    fingerprint: db.prepare(
+      `SELECT COUNT(*) AS n, COALESCE(SUM(version), 0) AS v, COALESCE(MAX(updated_at), 0) AS u
+       FROM secrets`,
+    ),
   }
 }
 

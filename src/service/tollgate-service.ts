@@ -5,6 +5,7 @@ import { AuditLog } from '../audit/audit-log.js'
 import { ControlServer } from '../control-plane/control-server.js'
 import { RelayMetrics } from '../control-plane/metrics.js'
 import { TokenStore } from '../identity/token-store.js'
+import { watchStateChanges } from '../store/state-signal.js'
 import { Relay } from '../relay/relay.js'
 import { RelayStateHolder, buildRelayState } from '../relay/relay-state.js'
 import { loadOrCreateCa } from '../relay/tls/certificate-authority.js'
@@ -42,6 +43,7 @@ export class TollgateService {
   #state: RelayStateHolder
   #logger: Logger
   #stopping = false
+  #stopWatching: () => void
 
   private constructor(parts: {
     db: Database
@@ -52,7 +54,9 @@ export class TollgateService {
     state: RelayStateHolder
     logger: Logger
     addresses: ServiceAddresses
+    stopWatching: () => void
   }) {
+    this.#stopWatching = parts.stopWatching
     this.#db = parts.db
     this.#audit = parts.audit
     this.#relay = parts.relay
@@ -70,6 +74,7 @@ export class TollgateService {
     const secrets = new SecretStore(
       db,
       loadMasterKey({ stateDir: server.stateDir, env: options.env ?? process.env }),
+      { trustCache: true },
     )
     const sink = new WorkerChainSink(databasePath(server.stateDir))
     const audit = new AuditLog(db, { logger, sink })
@@ -78,7 +83,8 @@ export class TollgateService {
     const state = new RelayStateHolder(buildRelayState(loaded))
     const metrics = new RelayMetrics()
 
-    const tokens = new TokenStore(db)
+    // Cached: the relay's revocation poll forgets revoked tokens within REVOCATION_POLL_MS.
+    const tokens = new TokenStore(db, { cache: true })
     const relay = new Relay({ state, tokens, secrets, audit, upstreams, metrics, logger }, leaves)
     let service: TollgateService | null = null
     const control = new ControlServer(metrics, {
@@ -87,6 +93,7 @@ export class TollgateService {
     })
 
     const listening = await relay.start(server.proxy, server.reverse)
+    const stopWatching = watchStateChanges(server.stateDir, () => relay.checkStateChanges())
     const addresses = { ...listening, control: await control.listen(server.control) }
     service = new TollgateService({
       db,
@@ -97,6 +104,7 @@ export class TollgateService {
       state,
       logger,
       addresses,
+      stopWatching,
     })
     await service.#started(loaded)
     return service
@@ -130,6 +138,7 @@ export class TollgateService {
   async stop(graceMs: number): Promise<void> {
     if (this.#stopping) return
     this.#stopping = true
+    this.#stopWatching()
     await this.#relay.stop(graceMs)
     await this.#audit.record({ type: 'relay.stopped', policy_version: this.configVersion })
     await this.#audit.close()

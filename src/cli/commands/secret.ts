@@ -4,6 +4,7 @@ import { TollgateError } from '../../errors/tollgate-error.js'
 import { loadMasterKey } from '../../secrets/master-key.js'
 import { SecretStore } from '../../secrets/secret-store.js'
 import { SecretValue } from '../../secrets/secret-value.js'
+import { signalStateChange } from '../../store/state-signal.js'
 import type { Database } from '../../store/database.js'
 import type { LoadedConfig } from '../../config/types.js'
 import { readStdin, withDatabase, type GlobalOptions } from '../context.js'
@@ -36,6 +37,7 @@ export function registerSecret(program: Command): void {
           recordSync(db, { type: 'secret.set', policy_version: loaded.hash, detail })
           return set
         })()
+        signalStateChange(loaded.config.server.stateDir)
         console.log(
           `${result.created ? 'created' : 'updated'} secret ${name} (version ${result.version})`,
         )
@@ -54,6 +56,7 @@ export function registerSecret(program: Command): void {
           }
           recordSync(db, { type: 'secret.deleted', policy_version: loaded.hash, detail: { name } })
         })()
+        signalStateChange(loaded.config.server.stateDir)
         console.log(`deleted secret ${name}`)
       })
     })

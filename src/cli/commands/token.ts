@@ -4,6 +4,7 @@ import { parseDuration } from '../../config/duration.js'
 import { TollgateError } from '../../errors/tollgate-error.js'
 import { Directory } from '../../identity/directory.js'
 import { TokenStore } from '../../identity/token-store.js'
+import { signalStateChange } from '../../store/state-signal.js'
 import { withDatabase, type GlobalOptions } from '../context.js'
 
 export function registerToken(program: Command): void {
@@ -57,6 +58,7 @@ export function registerToken(program: Command): void {
           if (done) recordSync(db, { type: 'token.revoked', ...event })
           return done
         })()
+        if (revoked) signalStateChange(loaded.config.server.stateDir)
         console.log(revoked ? `revoked ${id}` : `${id} was already revoked`)
       })
     })

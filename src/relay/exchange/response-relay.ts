@@ -1,16 +1,57 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Dispatcher } from 'undici'
 import type { ErrorCode } from '../../errors/codes.js'
-import { ScrubStream, scrubHeaders } from '../../secrets/scrubber.js'
+import { Scrubber, scrubHeaders } from '../../secrets/scrubber.js'
 import { sendError } from '../http/error-response.js'
 import { forwardableResponseHeaders, type HeaderMap } from '../http/headers.js'
-import type { Transform, Writable } from 'node:stream'
+import type { ServerResponse } from 'node:http'
+import type { Transform } from 'node:stream'
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
 import { ERRORS } from '../../errors/codes.js'
 import { TollgateError, isTollgateError } from '../../errors/tollgate-error.js'
 import type { Exchange } from './exchange.js'
 
 type Controller = Dispatcher.DispatchController
+
+/** The little of a writable stream the relay uses, so a scrubber can stand in for one. */
+interface Sink {
+  write(chunk: Buffer): boolean
+  end(): void
+  once(event: 'drain', listener: () => void): unknown
+}
+
+/**
+ * The response, behind a scrubber: synchronous, because a Transform stream per response costs
+ * more than everything else the relay does for a request.
+ */
+class ScrubbedResponse implements Sink {
+  readonly #res: ServerResponse
+  readonly #scrubber: Scrubber
+
+  constructor(res: ServerResponse, scrubber: Scrubber) {
+    this.#res = res
+    this.#scrubber = scrubber
+  }
+
+  write(chunk: Buffer): boolean {
+    const out = this.#scrubber.push(chunk)
+    return out.length === 0 || this.#res.write(out)
+  }
+
+  end(): void {
+    this.#res.end(this.#scrubber.end())
+  }
+
+  once(event: 'drain', listener: () => void): this {
+    this.#res.once(event, listener)
+    return this
+  }
+
+  on(event: 'drain', listener: () => void): this {
+    this.#res.on(event, listener)
+    return this
+  }
+}
 
 /**
  * Streams one upstream response back to the agent as it arrives (server-sent events included),
@@ -21,7 +62,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   #ex: Exchange
   #scrub: Buffer[]
   /** Where upstream bytes go: the response itself, or the decode-and-scrub chain in front of it. */
-  #sink: Writable | null = null
+  #sink: Sink | null = null
   #done = false
 
   constructor(ex: Exchange, scrub: Buffer[]) {
@@ -74,16 +115,19 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
       return false
     }
 
-    const scrubber = new ScrubStream(this.#scrub)
-    scrubber.pipe(this.#ex.res)
+    const scrubbed = new ScrubbedResponse(this.#ex.res, new Scrubber(this.#scrub))
     if (decoder === null) {
-      this.#sink = scrubber
+      this.#sink = scrubbed
       return true
     }
     delete out['content-encoding']
     delete out['content-length']
     decoder.on('error', () => this.#ex.res.destroy())
-    decoder.pipe(scrubber)
+    decoder.on('data', (chunk: Buffer) => {
+      if (!scrubbed.write(chunk)) decoder.pause()
+    })
+    scrubbed.on('drain', () => decoder.resume())
+    decoder.on('end', () => scrubbed.end())
     this.#sink = decoder
     return true
   }

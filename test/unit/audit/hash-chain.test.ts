@@ -4,11 +4,13 @@ import assert from 'node:assert/strict'
 import {
   AUDIT_FIELDS,
   GENESIS_HASH,
+  INPUT_FIELDS,
   canonicalJson,
   canonicalTail,
   canonicalizeEvent,
   formatHead,
   hashEvent,
+  orderedFields,
   parseHead,
 } from '../../../src/audit/hash-chain.js'
 
@@ -103,5 +105,11 @@ describe('head anchor', () => {
     for (const value of [undefined, '', '42', `42:${'a'.repeat(63)}`, `x:${'a'.repeat(64)}`]) {
       assert.equal(parseHead(value), null)
     }
+  })
+})
+
+describe('orderedFields', () => {
+  test('spells out exactly the hashed fields after seq and time, in order', () => {
+    assert.deepEqual(Object.keys(orderedFields({ type: 'relay.started' })), [...INPUT_FIELDS])
   })
 })
