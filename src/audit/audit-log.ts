@@ -6,6 +6,9 @@ import { ChainWriter, prepareEvent, type PreparedEvent } from './chain-writer.js
 import { InlineChainSink, type ChainSink } from './chain-sink.js'
 import type { AuditEvent, AuditEventInput } from './event.js'
 
+/** Longest a quiet event (one nobody waits on) waits for an urgent one to share a commit. */
+const QUIET_DELAY_MS = 20
+
 export interface AuditLogOptions {
   /** Events per transaction before a batch is committed without waiting for the turn to end. */
   maxBatch?: number
@@ -26,6 +29,8 @@ interface Batch {
   /** Set once the first `recordQuietly` joins, so a failure is logged once per batch. */
   quiet: Promise<void> | null
   quietCount: number
+  /** Its commit came due while another batch was in flight: commit as soon as that one lands. */
+  due: boolean
 }
 
 /**
@@ -47,7 +52,9 @@ export class AuditLog {
   readonly #logger: Logger
   readonly #now: () => Date
   #batch: Batch | null = null
-  #timer: NodeJS.Immediate | null = null
+  /** When the open batch will be committed: at the end of this turn, or after a short wait. */
+  #timer: { kind: 'now'; handle: NodeJS.Immediate } | { kind: 'later'; handle: NodeJS.Timeout } | null =
+    null
   #inFlight: Promise<void> | null = null
   #closed = false
 
@@ -65,7 +72,7 @@ export class AuditLog {
    */
   record(event: AuditEventInput): Promise<void> {
     try {
-      return this.#enqueue(event).done
+      return this.#enqueue(event, true).done
     } catch (error) {
       return Promise.reject(asAuditError(error))
     }
@@ -77,7 +84,7 @@ export class AuditLog {
    */
   recordQuietly(event: AuditEventInput): Promise<void> {
     try {
-      const batch = this.#enqueue(event)
+      const batch = this.#enqueue(event, false)
       batch.quietCount++
       batch.quiet ??= batch.done.catch((error: unknown) => this.#logLoss(error, batch))
       return batch.quiet
@@ -104,13 +111,14 @@ export class AuditLog {
     await this.#sink.close()
   }
 
-  #enqueue(event: AuditEventInput): Batch {
+  #enqueue(event: AuditEventInput, urgent: boolean): Batch {
     if (this.#closed) {
       throw new TollgateError('TOLLGATE_AUDIT_UNAVAILABLE', 'the audit log is closed')
     }
 
     const prepared = serialise(event)
     const batch = this.#batch ?? this.#openBatch()
+    if (urgent) this.#commitSoon()
     batch.events.push(prepared)
 
     // A full batch goes at once, which also bounds how much a burst can hold in memory.
@@ -121,19 +129,38 @@ export class AuditLog {
   #openBatch(): Batch {
     const batch = newBatch()
     this.#batch = batch
-    this.#timer = setImmediate(() => this.#commit())
+    // Nobody waits on a quiet event, so it rides along with the next urgent one instead of
+    // paying for a commit (an fsync) of its own; the timer bounds how long it can wait.
+    const handle = setTimeout(() => this.#commit(), QUIET_DELAY_MS)
+    this.#timer = { kind: 'later', handle }
     return batch
+  }
+
+  #commitSoon(): void {
+    if (this.#timer?.kind === 'now') return
+    this.#clearTimer()
+    this.#timer = { kind: 'now', handle: setImmediate(() => this.#commit()) }
+  }
+
+  #clearTimer(): void {
+    const timer = this.#timer
+    if (timer?.kind === 'now') clearImmediate(timer.handle)
+    if (timer?.kind === 'later') clearTimeout(timer.handle)
+    this.#timer = null
   }
 
   // One batch is in flight at a time: while the sink commits it, new events gather in the
   // next batch, which goes as soon as the first is durable (group commit).
   #commit(): void {
     const batch = this.#batch
-    if (batch === null || this.#inFlight !== null) return
+    if (batch === null) return
+    if (this.#inFlight !== null) {
+      batch.due = true
+      return
+    }
 
     this.#batch = null
-    if (this.#timer !== null) clearImmediate(this.#timer)
-    this.#timer = null
+    this.#clearTimer()
 
     this.#inFlight = this.#sink.append(batch.events, this.#now()).then(
       () => this.#settled(batch, null),
@@ -145,7 +172,7 @@ export class AuditLog {
     this.#inFlight = null
     if (cause === null) batch.resolve()
     else batch.reject(new TollgateError('TOLLGATE_AUDIT_UNAVAILABLE', undefined, { cause }))
-    if (this.#batch !== null) this.#commit()
+    if (this.#batch?.due) this.#commit()
   }
 
   #logLoss(error: unknown, batch: Batch | null): void {
@@ -193,5 +220,5 @@ function newBatch(): Batch {
     resolve = onResolve
     reject = onReject
   })
-  return { events: [], done, resolve, reject, quiet: null, quietCount: 0 }
+  return { events: [], done, resolve, reject, quiet: null, quietCount: 0, due: false }
 }

@@ -134,7 +134,9 @@ describe('config reload while serve runs: file changes and SIGHUP', () => {
   })
 
   test('SIGHUP reloads: a CA file the config names (not watched) takes effect', async () => {
-    ws.writeConfig(config(http.port, https.port, LATER_RULE(http.port)))
+    // A new version (not the bytes still in force), so its reload is seen and nothing is
+    // left pending when the CA file changes below.
+    ws.writeConfig(config(http.port, https.port, LATER_RULE(http.port)) + '# restored\n')
     await pollUntil(async () => (await health()) === fileVersion(), 'the valid config to return')
 
     const untrusted = await secure()

@@ -86,7 +86,7 @@ describe('tollgate secret: write-only store from stdin', () => {
   })
 })
 
-describe('tollgate token: issue, list, revoke across processes', () => {
+describe('tollgate token and secret against a running serve', () => {
   let ws: CliWorkspace
   let echo: EchoUpstream
   let serve: ServeProcess
@@ -169,6 +169,25 @@ describe('tollgate token: issue, list, revoke across processes', () => {
     const unknown = await ws.run(['token', 'revoke', 'tok_0000000000000000'])
     assert.equal(unknown.code, 1)
     assert.match(unknown.stderr, /TOLLGATE_NOT_FOUND: no token tok_0000000000000000/)
+  })
+
+  test('secret set and delete while serve runs take effect on the next request', async () => {
+    const issued = await ws.run(['token', 'issue', '--agent', 'bot'])
+    const proxy = `http://bot:${issued.stdout.trim()}@127.0.0.1:${serve.proxyPort}`
+    const header = () => curl(['-x', proxy, `http://127.0.0.1:${echo.port}/header/x`])
+
+    for (const value of ['first-rotation-value', 'second-rotation-value']) {
+      await ws.run(['secret', 'set', 'header-secret'], { stdin: value })
+      assert.equal((await header()).status, 200)
+      assert.equal(echo.received.at(-1)?.headers['x-api-key'], `Key ${value}`)
+    }
+
+    await ws.run(['secret', 'delete', 'header-secret'])
+    const before = echo.received.length
+    const refused = await header()
+    assert.equal(refused.status, 503)
+    assert.equal(refused.headers['tollgate-error'], 'TOLLGATE_SECRET_UNAVAILABLE')
+    assert.equal(echo.received.length, before, 'nothing reached the upstream')
   })
 
   test('the audit trail has the issue, the revoke and both requests, without the token', async () => {
