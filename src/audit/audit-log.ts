@@ -53,7 +53,8 @@ export class AuditLog {
   readonly #now: () => Date
   #batch: Batch | null = null
   /** When the open batch will be committed: at the end of this turn, or after a short wait. */
-  #timer: { kind: 'now'; handle: NodeJS.Immediate } | { kind: 'later'; handle: NodeJS.Timeout } | null =
+  #timer:
+    { kind: 'now'; handle: NodeJS.Immediate } | { kind: 'later'; handle: NodeJS.Timeout } | null =
     null
   #inFlight: Promise<void> | null = null
   #closed = false

@@ -1,5 +1,7 @@
-import { resolve } from 'node:path'
-import { existsSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { parse } from 'yaml'
+import { DEFAULT_STATE_DIR } from '../config/defaults.js'
 import type { LoadedConfig } from '../config/types.js'
 import { loadConfigFile } from '../config/load.js'
 import { ConfigError } from '../config/config-error.js'
@@ -47,6 +49,63 @@ export function withDatabase<T>(
   }
 }
 
+/** The state directory a command works on, and the config version when the config loaded. */
+export interface StateContext {
+  stateDir: string
+  policyVersion: string | null
+}
+
+/**
+ * Opens the state database for commands that need only the state (revoking a token, reading the
+ * audit trail, rotating a secret). They must work while the config is broken — that is exactly
+ * when an operator needs them — so an invalid config falls back to its `server.stateDir`.
+ */
+export function withState<T>(
+  options: GlobalOptions,
+  use: (db: Database, state: StateContext) => T,
+): T {
+  const { db, state } = openState(options)
+  try {
+    return use(db, state)
+  } finally {
+    db.close()
+  }
+}
+
+/** The same, for a command that keeps the database open across awaits (it closes it). */
+export function openState(options: GlobalOptions): { db: Database; state: StateContext } {
+  const state = stateContext(options)
+  return { db: openStateDatabase(state.stateDir), state }
+}
+
+function stateContext(options: GlobalOptions): StateContext {
+  try {
+    const loaded = loadConfig(options)
+    return { stateDir: loaded.config.server.stateDir, policyVersion: loaded.hash }
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    const path = configPath(options)
+    const stateDir = readStateDirLeniently(path)
+    process.stderr.write(
+      `tollgate: warning: ${path} is invalid (${error.issues.length} problem(s)); ` +
+        `using its state directory ${stateDir}\n`,
+    )
+    return { stateDir, policyVersion: null }
+  }
+}
+
+function readStateDirLeniently(path: string): string {
+  let raw: unknown = null
+  try {
+    raw = parse(readFileSync(path, 'utf8'))
+  } catch {
+    raw = null
+  }
+  const server = (raw as { server?: { stateDir?: unknown } } | null)?.server
+  const stateDir = typeof server?.stateDir === 'string' ? server.stateDir : DEFAULT_STATE_DIR
+  return resolve(dirname(path), stateDir)
+}
+
 /** Prints an error the way every command does: its code first, then the message. */
 export function reportError(error: unknown): number {
   if (isTollgateError(error)) {
@@ -54,9 +113,14 @@ export function reportError(error: unknown): number {
     process.stderr.write(`tollgate: ${error.code}: ${text}\n`)
     return 1
   }
-  process.stderr.write(
-    `tollgate: unexpected error: ${error instanceof Error ? error.stack : String(error)}\n`,
-  )
+  // A system error (a missing file, a port in use) is the operator's to fix: say it plainly.
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code === 'string' && error instanceof Error) {
+    process.stderr.write(`tollgate: ${code}: ${error.message}\n`)
+    return 1
+  }
+  const detail = error instanceof Error ? error.stack : String(error)
+  process.stderr.write(`tollgate: unexpected error: ${detail}\n`)
   return 1
 }
 

@@ -4,9 +4,7 @@ import { exportAudit, queryAudit, tailAudit } from '../../audit/query.js'
 import { verifyAudit } from '../../audit/verify.js'
 import type { AuditEvent } from '../../audit/event.js'
 import { TollgateError } from '../../errors/tollgate-error.js'
-import { withDatabase, type GlobalOptions } from '../context.js'
-import { openStateDatabase } from '../../store/state-dir.js'
-import { loadConfig } from '../context.js'
+import { openState, withState, type GlobalOptions } from '../context.js'
 
 interface FilterOptions {
   agent?: string
@@ -66,7 +64,7 @@ export function registerAudit(program: Command): void {
     .option('--limit <n>', 'at most this many events', '100')
     .option('--json', 'print JSON Lines')
     .action((options: FilterOptions & { json?: boolean }, command: Command) => {
-      withDatabase(command.optsWithGlobals<GlobalOptions>(), (db) => {
+      withState(command.optsWithGlobals<GlobalOptions>(), (db) => {
         for (const e of queryAudit(db, toFilter(options))) {
           console.log(options.json ? JSON.stringify(e) : formatEvent(e))
         }
@@ -80,7 +78,7 @@ export function registerAudit(program: Command): void {
       if (options.format !== 'jsonl') {
         throw new TollgateError('TOLLGATE_INVALID_ARGUMENT', 'the only export format is jsonl')
       }
-      withDatabase(command.optsWithGlobals<GlobalOptions>(), (db) => {
+      withState(command.optsWithGlobals<GlobalOptions>(), (db) => {
         exportAudit(db, toFilter(options), (line) => process.stdout.write(line + '\n'))
       })
     })
@@ -95,18 +93,17 @@ export function registerAudit(program: Command): void {
         options: FilterOptions & { follow?: boolean; last: string; json?: boolean },
         command: Command,
       ) => {
-        const { config } = loadConfig(command.optsWithGlobals<GlobalOptions>())
-        const db = openStateDatabase(config.server.stateDir)
+        const last = Number(options.last)
+        if (!Number.isInteger(last) || last < 1) {
+          throw new TollgateError('TOLLGATE_INVALID_ARGUMENT', '--last must be a whole number >= 1')
+        }
+        const { db } = openState(command.optsWithGlobals<GlobalOptions>())
         const stop = new AbortController()
         process.once('SIGINT', () => stop.abort())
         try {
           await tailAudit(
             db,
-            {
-              follow: options.follow === true,
-              filter: toFilter(options),
-              last: Number(options.last),
-            },
+            { follow: options.follow === true, filter: toFilter(options), last },
             (e) => console.log(options.json ? JSON.stringify(e) : formatEvent(e)),
             stop.signal,
           )
@@ -120,7 +117,7 @@ export function registerAudit(program: Command): void {
     .command('verify')
     .description('check the hash chain; exits 1 if any event was changed, removed or reordered')
     .action((_options: unknown, command: Command) => {
-      withDatabase(command.optsWithGlobals<GlobalOptions>(), (db) => {
+      withState(command.optsWithGlobals<GlobalOptions>(), (db) => {
         const result = verifyAudit(db)
         if (result.ok) {
           console.log(`ok: ${result.events} events, head ${result.head}`)

@@ -9,6 +9,7 @@ import {
 } from '../../policy/policy-test.js'
 import { PolicyEngine } from '../../policy/engine.js'
 import { loadConfig, type GlobalOptions } from '../context.js'
+import { TollgateError } from '../../errors/tollgate-error.js'
 
 export function registerPolicy(program: Command): void {
   const policy = program.command('policy').description('explain, lint and test policies')
@@ -27,6 +28,9 @@ export function registerPolicy(program: Command): void {
       ) => {
         const { config } = loadConfig(command.optsWithGlobals<GlobalOptions>())
         const engine = PolicyEngine.compile(config.policies, config.agents)
+        if (!config.agents.some((agent) => agent.name === options.agent)) {
+          throw new TollgateError('TOLLGATE_NOT_FOUND', `no agent named ${options.agent} in config`)
+        }
         const explanation = explainDecision(engine, config, options.agent, method, url)
         console.log(
           options.json ? JSON.stringify(explanation, null, 2) : formatExplanation(explanation),

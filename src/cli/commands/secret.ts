@@ -6,11 +6,9 @@ import { SecretStore } from '../../secrets/secret-store.js'
 import { SecretValue } from '../../secrets/secret-value.js'
 import { signalStateChange } from '../../store/state-signal.js'
 import type { Database } from '../../store/database.js'
-import type { LoadedConfig } from '../../config/types.js'
-import { readStdin, withDatabase, type GlobalOptions } from '../context.js'
+import { readStdin, withState, type GlobalOptions } from '../context.js'
 
-function openSecrets(db: Database, loaded: LoadedConfig): SecretStore {
-  const stateDir = loaded.config.server.stateDir
+function openSecrets(db: Database, stateDir: string): SecretStore {
   return new SecretStore(db, loadMasterKey({ stateDir, env: process.env }))
 }
 
@@ -28,16 +26,16 @@ export function registerSecret(program: Command): void {
       if (value.length === 0) {
         throw new TollgateError('TOLLGATE_INVALID_ARGUMENT', 'the secret read from stdin is empty')
       }
-      withDatabase(command.optsWithGlobals<GlobalOptions>(), (db, loaded) => {
-        const secrets = openSecrets(db, loaded)
+      withState(command.optsWithGlobals<GlobalOptions>(), (db, state) => {
+        const secrets = openSecrets(db, state.stateDir)
         // One transaction: a secret never changes without the audit event that says so.
         const result = db.transaction(() => {
           const set = secrets.set(name, new SecretValue(value))
           const detail = { name, version: set.version }
-          recordSync(db, { type: 'secret.set', policy_version: loaded.hash, detail })
+          recordSync(db, { type: 'secret.set', policy_version: state.policyVersion, detail })
           return set
         })()
-        signalStateChange(loaded.config.server.stateDir)
+        signalStateChange(state.stateDir)
         console.log(
           `${result.created ? 'created' : 'updated'} secret ${name} (version ${result.version})`,
         )
@@ -48,15 +46,19 @@ export function registerSecret(program: Command): void {
     .command('delete <name>')
     .description('delete a secret')
     .action((name: string, _options: unknown, command: Command) => {
-      withDatabase(command.optsWithGlobals<GlobalOptions>(), (db, loaded) => {
-        const secrets = openSecrets(db, loaded)
+      withState(command.optsWithGlobals<GlobalOptions>(), (db, state) => {
+        const secrets = openSecrets(db, state.stateDir)
         db.transaction(() => {
           if (!secrets.delete(name)) {
             throw new TollgateError('TOLLGATE_NOT_FOUND', `no secret ${name}`)
           }
-          recordSync(db, { type: 'secret.deleted', policy_version: loaded.hash, detail: { name } })
+          recordSync(db, {
+            type: 'secret.deleted',
+            policy_version: state.policyVersion,
+            detail: { name },
+          })
         })()
-        signalStateChange(loaded.config.server.stateDir)
+        signalStateChange(state.stateDir)
         console.log(`deleted secret ${name}`)
       })
     })
@@ -65,8 +67,8 @@ export function registerSecret(program: Command): void {
     .command('list')
     .description('list secret names and versions')
     .action((_options: unknown, command: Command) => {
-      withDatabase(command.optsWithGlobals<GlobalOptions>(), (db, loaded) => {
-        for (const s of openSecrets(db, loaded).list()) {
+      withState(command.optsWithGlobals<GlobalOptions>(), (db, state) => {
+        for (const s of openSecrets(db, state.stateDir).list()) {
           console.log(`${s.name}\tversion ${s.version}\tupdated ${s.updatedAt.toISOString()}`)
         }
       })

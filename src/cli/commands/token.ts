@@ -5,7 +5,7 @@ import { TollgateError } from '../../errors/tollgate-error.js'
 import { Directory } from '../../identity/directory.js'
 import { TokenStore } from '../../identity/token-store.js'
 import { signalStateChange } from '../../store/state-signal.js'
-import { withDatabase, type GlobalOptions } from '../context.js'
+import { withDatabase, withState, type GlobalOptions } from '../context.js'
 
 export function registerToken(program: Command): void {
   const token = program.command('token').description('issue, list and revoke agent tokens')
@@ -48,17 +48,17 @@ export function registerToken(program: Command): void {
     .command('revoke <id>')
     .description('revoke a token at once, cutting its open connections')
     .action((id: string, _options: unknown, command: Command) => {
-      withDatabase(command.optsWithGlobals<GlobalOptions>(), (db, loaded) => {
+      withState(command.optsWithGlobals<GlobalOptions>(), (db, state) => {
         const store = new TokenStore(db)
         const record = store.get(id)
         if (!record) throw new TollgateError('TOLLGATE_NOT_FOUND', `no token ${id}`)
         const revoked = db.transaction(() => {
           const done = store.revoke(id)
-          const event = { agent: record.agent, token_id: id, policy_version: loaded.hash }
+          const event = { agent: record.agent, token_id: id, policy_version: state.policyVersion }
           if (done) recordSync(db, { type: 'token.revoked', ...event })
           return done
         })()
-        if (revoked) signalStateChange(loaded.config.server.stateDir)
+        if (revoked) signalStateChange(state.stateDir)
         console.log(revoked ? `revoked ${id}` : `${id} was already revoked`)
       })
     })
@@ -69,7 +69,7 @@ export function registerToken(program: Command): void {
     .option('-a, --agent <name>', 'only this agent')
     .option('--json', 'print JSON')
     .action((options: { agent?: string; json?: boolean }, command: Command) => {
-      withDatabase(command.optsWithGlobals<GlobalOptions>(), (db) => {
+      withState(command.optsWithGlobals<GlobalOptions>(), (db) => {
         const tokens = new TokenStore(db).list(options.agent)
         if (options.json) {
           console.log(JSON.stringify(tokens, null, 2))
