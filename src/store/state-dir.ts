@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { openDatabase, type Database } from './database.js'
 
@@ -18,8 +18,9 @@ export function databasePath(stateDir: string): string {
 export function openStateDatabase(stateDir: string): Database {
   ensureStateDir(stateDir)
   const path = databasePath(stateDir)
-  const db = openDatabase(path)
-  // The audit trail and the ciphertexts are nobody else's business, whatever the umask.
+  // SQLite gives its -wal and -shm files the mode of the database file, so the file must be
+  // private before SQLite first opens it, not just chmod-ed afterwards.
+  closeSync(openSync(path, 'a', 0o600))
   chmodSync(path, 0o600)
-  return db
+  return openDatabase(path)
 }

@@ -16,8 +16,12 @@ export function canonicalHost(raw: string): string {
   if (raw.length === 0 || raw.length > 253 + 1) throw badHost('empty or too long')
 
   const trimmed = raw.endsWith('.') ? raw.slice(0, -1) : raw
+  // One trailing dot is the root; anything more is an empty label, which resolvers disagree on.
+  if (trimmed.endsWith('.') || trimmed.startsWith('.')) throw badHost('not a valid host name')
   const ascii = domainToASCII(trimmed)
   if (ascii === '' || ascii.endsWith('.')) throw badHost('not a valid host name')
+  // The limit applies to the name as resolved: IDN labels grow when converted to punycode.
+  if (ascii.length > 253) throw badHost('too long')
   if (isIPv4(ascii)) return canonicalIPv4(ascii)
 
   const labels = ascii.split('.')

@@ -14,7 +14,7 @@ const UNRESERVED = /[A-Za-z0-9\-._~]/
  * Normalises an origin-form request target so that the relay and the upstream read the same
  * path. Percent-encoded unreserved characters are decoded (so `%2e%2e` is seen as `..`), dot
  * segments are resolved, and every spelling that upstreams disagree about is refused rather
- * than guessed: encoded `/`, `\` or NUL, double encoding, `;` parameters, repeated slashes,
+ * than guessed: encoded `/`, `\`, `%` or NUL, double encoding, `;` parameters, repeated slashes,
  * backslashes, and dot segments that climb above the root.
  */
 export function normalisePath(target: string): NormalisedPath {
@@ -34,13 +34,13 @@ export function normalisePath(target: string): NormalisedPath {
 
 function decodeUnreserved(path: string): string {
   if (!path.includes('%')) return path
-  return path.replace(/%(..)?/g, (match: string, hex: string | undefined, at: number) => {
+  return path.replace(/%(..)?/g, (match: string, hex: string | undefined) => {
     if (hex === undefined || !/^[0-9a-fA-F]{2}$/.test(hex)) throw badPath('bad percent-encoding')
     const char = String.fromCharCode(parseInt(hex, 16))
     if (UNRESERVED.test(char)) return char
-    if (char === '%' && /^[0-9a-fA-F]{2}/.test(path.slice(at + 3))) {
-      throw badPath('double percent-encoding is refused')
-    }
+    // An encoded `%` is how double encoding starts (`%2561` decodes to `%61`, then `a`), and
+    // what follows it may itself be encoded (`%25%36%31`), so it is refused outright.
+    if (char === '%') throw badPath('an encoded percent sign (double encoding) is refused')
     if ('/\\\0'.includes(char) || char < ' ' || char === '\x7f') {
       throw badPath('encoded slash, backslash or control character')
     }

@@ -53,16 +53,12 @@ describe('state directory', () => {
   // The WAL holds the latest commits (audit events, secret ciphertexts) until a checkpoint.
   // SQLite creates it while migrations run, before the database file is chmod-ed, so it keeps
   // the umask's mode; only the 0700 directory stands between it and other local users.
-  test(
-    'the WAL and shared-memory files are 0600 too',
-    { todo: 'state-dir.ts chmods tollgate.db after SQLite has created -wal/-shm from it' },
-    () => {
-      const stateDir = join(root, 'wal')
-      const db = openStateDatabase(stateDir)
-      db.prepare("INSERT INTO meta (key, value) VALUES ('k', 'v')").run()
-      assert.equal(modeOf(`${databasePath(stateDir)}-wal`), 0o600)
-      assert.equal(modeOf(`${databasePath(stateDir)}-shm`), 0o600)
-      db.close()
-    },
-  )
+  test('the WAL and shared-memory files are 0600 too', () => {
+    const stateDir = join(root, 'wal')
+    const db = openStateDatabase(stateDir)
+    db.prepare("INSERT INTO meta (key, value) VALUES ('k', 'v')").run()
+    assert.equal(modeOf(`${databasePath(stateDir)}-wal`), 0o600)
+    assert.equal(modeOf(`${databasePath(stateDir)}-shm`), 0o600)
+    db.close()
+  })
 })
