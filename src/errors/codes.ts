@@ -11,6 +11,8 @@ export const ERRORS = {
   TOLLGATE_BAD_HOST: { status: 400, message: 'the request host is not a valid host name' },
   TOLLGATE_UNSUPPORTED_SCHEME: { status: 400, message: 'only http and https are relayed' },
   TOLLGATE_UNKNOWN_ROUTE: { status: 404, message: 'no reverse route has that name' },
+  TOLLGATE_REQUEST_TIMEOUT: { status: 408, message: 'the request head did not arrive in time' },
+  TOLLGATE_HEADERS_TOO_LARGE: { status: 431, message: 'the request head is too large' },
 
   // 407: who is asking is not known.
   TOLLGATE_AUTH_REQUIRED: { status: 407, message: 'proxy credentials are required' },

@@ -9,6 +9,7 @@ import { handleForwardRequest, identifyForward } from './listeners/forward-proxy
 import type { ListenerDeps } from './listeners/listener-deps.js'
 import { handleReverseRequest, identifyReverse } from './listeners/reverse-proxy.js'
 import { handleUpgrade } from './listeners/upgrade.js'
+import { handleClientError } from './listeners/client-error.js'
 import type { Exchange } from './exchange/exchange.js'
 import { httpServerOptions } from './listeners/server-options.js'
 import { TunnelHandler } from './listeners/tunnel.js'
@@ -122,6 +123,7 @@ export class Relay {
     server.on('request', (req, res) => handleForwardRequest(this.#deps, req, res))
     server.on('checkContinue', (req, res) => handleForwardRequest(this.#deps, req, res))
     server.on('connect', (req, socket, head) => this.#tunnels.handleConnect(req, socket, head))
+    server.on('clientError', (error, socket) => handleClientError(this.#deps, error, socket))
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const identify = (ex: Exchange) => identifyForward(this.#deps, ex)
       handleUpgrade(this.#deps, 'forward', identify, req, socket, head)
@@ -133,6 +135,7 @@ export class Relay {
     const server = createServer(httpServerOptions(this.#deps.upstreams.timeouts))
     server.maxHeadersCount = 0
     server.on('request', (req, res) => handleReverseRequest(this.#deps, req, res))
+    server.on('clientError', (error, socket) => handleClientError(this.#deps, error, socket))
     server.on('checkContinue', (req, res) => handleReverseRequest(this.#deps, req, res))
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const identify = (ex: Exchange) => identifyReverse(this.#deps, ex)

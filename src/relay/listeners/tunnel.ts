@@ -16,6 +16,7 @@ import type { ListenerDeps } from './listener-deps.js'
 import { methodOf, requireHostAgreement } from './forward-proxy.js'
 import { httpServerOptions } from './server-options.js'
 import { handleUpgrade } from './upgrade.js'
+import { handleClientError } from './client-error.js'
 
 /** What is known about a CONNECT so far, so a refusal can say who asked for what. */
 interface ConnectAttempt {
@@ -46,6 +47,7 @@ export class TunnelHandler {
     this.#inner.maxHeadersCount = 0
     this.#inner.on('request', (req, res) => this.#handleInner(req, res))
     this.#inner.on('checkContinue', (req, res) => this.#handleInner(req, res))
+    this.#inner.on('clientError', (error, socket) => handleClientError(deps, error, socket))
     this.#inner.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       handleUpgrade(deps, 'tunnel', (ex) => this.#identifyInner(ex), req, socket, head),
     )
