@@ -14,6 +14,8 @@ export type AuditEventType =
   | 'config.rejected'
   | 'relay.started'
   | 'relay.stopped'
+  | 'sandbox.started'
+  | 'sandbox.stopped'
 
 export type AuditDecision = DecisionKind | 'unauthenticated' | 'malformed' | 'error'
 

@@ -8,6 +8,8 @@ import { registerSecret } from './commands/secret.js'
 import { registerAgent } from './commands/agent.js'
 import { registerPolicy } from './commands/policy.js'
 import { registerAudit } from './commands/audit.js'
+import { registerRun } from './commands/run.js'
+import { registerSandbox } from './commands/sandbox.js'
 
 /** The `tollgate` command. Every sub-command lives in its own file under commands/. */
 function buildProgram(): Command {
@@ -29,6 +31,8 @@ function buildProgram(): Command {
     registerAgent,
     registerPolicy,
     registerAudit,
+    registerRun,
+    registerSandbox,
   ]) {
     register(program)
   }

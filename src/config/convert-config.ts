@@ -1,6 +1,7 @@
 import { convertRoutes, convertUpstreams } from './convert-endpoints.js'
 import { convertServer, type ConvertContext } from './convert-server.js'
 import { hostPatternProblem, normaliseHost } from './host-pattern.js'
+import { addressRangeProblem } from './address-range.js'
 import type {
   RawAgent,
   RawConfig,
@@ -77,7 +78,24 @@ function convertRule(raw: RawRule, path: ConfigPath, ctx: ConvertContext): RuleC
     credential: raw.credential ?? null,
     websocket: raw.websocket ?? false,
     allowPlaintextCredential: raw.allowPlaintextCredential ?? false,
+    ...convertAddresses(raw, [...path, 'addresses'], ctx),
   }
+}
+
+/** The rule's `addresses` ranges, each checked; absent stays absent. */
+function convertAddresses(
+  raw: RawRule,
+  path: ConfigPath,
+  ctx: ConvertContext,
+): { addresses?: string[] } {
+  if (raw.addresses === undefined) return {}
+  if (raw.effect === 'deny') ctx.issues.add(path, 'only allow rules can allow addresses')
+
+  raw.addresses.forEach((text, i) => {
+    const problem = addressRangeProblem(text)
+    if (problem) ctx.issues.add([...path, i], `"${text}" ${problem}`)
+  })
+  return { addresses: raw.addresses.map((text) => text.toLowerCase()) }
 }
 
 function convertCredential(

@@ -1,3 +1,4 @@
+import { isIP, isIPv4, isIPv6 } from 'node:net'
 import { resolve } from 'node:path'
 
 import {
@@ -14,7 +15,7 @@ import { isDuration, parseDuration } from './duration.js'
 import type { IssueList } from './issue-list.js'
 import { formatListenAddress, parseListenAddress } from './listen-address.js'
 import type { RawDuration, RawListener, RawServer } from './raw-config.js'
-import type { ListenConfig, ServerConfig, TimeoutsConfig } from './types.js'
+import type { DnsConfig, ListenConfig, ServerConfig, TimeoutsConfig } from './types.js'
 import type { ConfigPath } from './yaml-source.js'
 
 /** What converting a section needs: where relative paths start, and where problems go. */
@@ -37,10 +38,30 @@ export function convertServer(raw: RawServer = {}, ctx: ConvertContext): ServerC
     timeouts: convertTimeouts(raw.timeouts ?? {}, ctx),
     shutdownGraceMs: convertShutdownGrace(raw.shutdownGrace, ctx),
     logLevel: raw.logLevel ?? DEFAULT_LOG_LEVEL,
+    ...convertDns(raw.dns, ctx),
   }
 
   checkDistinctListeners(server, ctx)
   return server
+}
+
+function convertDns(raw: RawServer['dns'], ctx: ConvertContext): { dns?: DnsConfig } {
+  const servers = raw?.servers ?? []
+  if (servers.length === 0) return {}
+
+  servers.forEach((server, i) => {
+    if (isDnsServer(server)) return
+    ctx.issues.add(['server', 'dns', 'servers', i], `"${server}" must be an IP address or ip:port`)
+  })
+  return { dns: { servers } }
+}
+
+/** `ip`, `ipv4:port` or `[ipv6]:port`: what dns.Resolver#setServers accepts. */
+function isDnsServer(text: string): boolean {
+  if (isIP(text) !== 0) return true
+  const match = /^(?:\[([^\]]+)\]|([0-9.]+)):([0-9]{1,5})$/.exec(text)
+  if (match === null || Number(match[3]) > 65535) return false
+  return match[1] !== undefined ? isIPv6(match[1]) : isIPv4(match[2] ?? '')
 }
 
 function convertListener(

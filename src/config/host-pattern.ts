@@ -1,4 +1,4 @@
-import { isIP } from 'node:net'
+import { isIP, isIPv6 } from 'node:net'
 
 const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/
 const MAX_HOST_LENGTH = 253
@@ -10,6 +10,9 @@ const MAX_HOST_LENGTH = 253
 export function normaliseHost(raw: string): string {
   const lower = raw.toLowerCase()
   const unbracketed = lower.startsWith('[') && lower.endsWith(']') ? lower.slice(1, -1) : lower
+  // IPv6 has many spellings; the relay matches requests on the compressed one, so rules must
+  // be written down the same way or a rule for `0:0::1` would never see a request for `::1`.
+  if (isIPv6(unbracketed)) return new URL(`http://[${unbracketed}]/`).hostname.slice(1, -1)
   return unbracketed.endsWith('.') ? unbracketed.slice(0, -1) : unbracketed
 }
 

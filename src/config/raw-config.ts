@@ -23,6 +23,7 @@ export interface RawServer {
   }
   shutdownGrace?: RawDuration
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
+  dns?: { servers?: string[] }
 }
 
 export interface RawPerson {
@@ -50,6 +51,7 @@ export interface RawRule {
   credential?: string
   websocket?: boolean
   allowPlaintextCredential?: boolean
+  addresses?: string[]
 }
 
 export interface RawPolicy {

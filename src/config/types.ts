@@ -34,6 +34,14 @@ export interface ServerConfig {
   /** How long a graceful shutdown waits for in-flight requests. */
   shutdownGraceMs: number
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
+  /** Absent: upstream names are resolved by the system resolver. */
+  dns?: DnsConfig
+}
+
+/** How the relay resolves upstream names before checking the addresses. */
+export interface DnsConfig {
+  /** DNS servers asked directly (`ip` or `ip:port`), instead of the system resolver. */
+  servers: string[]
 }
 
 export interface PersonConfig {
@@ -69,6 +77,11 @@ export interface RuleConfig {
   websocket: boolean
   /** Whether the credential may travel over plain HTTP (default: TLS only). */
   allowPlaintextCredential: boolean
+  /**
+   * Non-public address ranges (CIDR) the rule's hosts may resolve to. Absent: public addresses
+   * only, plus the rule's own IP-literal hosts when requested by that literal.
+   */
+  addresses?: string[]
 }
 
 export interface PolicyConfig {

@@ -65,6 +65,10 @@ export const ERRORS = {
     status: 500,
     message: 'the interception CA key file is readable by other users',
   },
+  TOLLGATE_DESTINATION_FORBIDDEN: {
+    status: 403,
+    message: 'the destination address is not one the allowing rule lets the relay connect to',
+  },
 } as const satisfies Record<string, { status: number; message: string }>
 
 export type ErrorCode = keyof typeof ERRORS

@@ -65,7 +65,9 @@ export function decideForAgent(agent: CompiledAgent, target: RequestTarget): Dec
   if (!agent.hasReport && enforced !== null) return enforced.decision
 
   const full = evaluate(agent.all, host, target)
-  if (full?.effect !== 'allow') return wouldDeny(full, enforced)
+  if (full?.effect !== 'allow') {
+    return wouldDeny(full, enforced, enforced ?? addressRule(agent, host, target))
+  }
 
   return (enforced ?? full).decision
 }
@@ -86,10 +88,34 @@ export function mayAgentConnect(agent: CompiledAgent, host: string, port: number
 }
 
 /**
- * The request goes ahead under the enforced allow rule (its credential and flags), but carries
- * the rule and code of what a report-mode policy would have done.
+ * Which rule's address allowance a monitor-only agent's request is forwarded under: the first
+ * allow rule naming this host and endpoint, whatever its paths. Report mode forwards requests no
+ * rule allows, but only to destinations some rule names: a host with no rule still gets public
+ * addresses only, so report mode cannot reach cloud metadata or internal services by accident.
  */
-function wouldDeny(full: CompiledRule | null, allow: CompiledRule | null): Decision {
+function addressRule(
+  agent: CompiledAgent,
+  host: HostKeys,
+  target: RequestTarget,
+): CompiledRule | null {
+  for (const policy of agent.all) {
+    const rule = policy.firstAllowFor(host, target)
+    if (rule !== null) return rule
+  }
+  return null
+}
+
+/**
+ * The request goes ahead under the enforced allow rule (its credential and flags), but carries
+ * the rule and code of what a report-mode policy would have done. Its destination addresses are
+ * checked against `addressesFrom`.
+ */
+function wouldDeny(
+  full: CompiledRule | null,
+  allow: CompiledRule | null,
+  addressesFrom: CompiledRule | null,
+): Decision {
+  const addresses = addressesFrom?.decision.addresses
   return {
     kind: 'would_deny',
     code: full === null ? 'TOLLGATE_POLICY_NO_MATCH' : 'TOLLGATE_POLICY_DENIED',
@@ -97,5 +123,6 @@ function wouldDeny(full: CompiledRule | null, allow: CompiledRule | null): Decis
     credential: allow?.credential ?? null,
     websocket: allow?.decision.websocket ?? false,
     allowPlaintextCredential: allow?.decision.allowPlaintextCredential ?? false,
+    ...(addresses === undefined ? {} : { addresses }),
   }
 }

@@ -45,7 +45,12 @@ export class CompiledPolicy {
 
   /** Whether some allow rule could let a request through to this host and endpoint. */
   mayAllow(host: HostKeys, endpoint: Endpoint): boolean {
-    return this.#allows.first(host, matchesEndpoint, endpoint) !== null
+    return this.firstAllowFor(host, endpoint) !== null
+  }
+
+  /** The first allow rule for this host and endpoint, whatever its methods and paths. */
+  firstAllowFor(host: HostKeys, endpoint: Endpoint): CompiledRule | null {
+    return this.#allows.first(host, matchesEndpoint, endpoint)
   }
 
   /** Whether a deny rule shuts every method and path on this host and endpoint. */

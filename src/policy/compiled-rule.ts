@@ -1,4 +1,5 @@
 import type { RuleConfig, RuleEffect, Scheme } from '../config/types.js'
+import { AddressAllowance } from '../relay/destination/allowance.js'
 import { ANY_PATH_GLOB, compilePathGlob, type PathMatcher } from './glob.js'
 import { hostMatches } from './host-pattern.js'
 import { defaultPort, type Decision, type RequestTarget, type RuleRef } from './request-target.js'
@@ -95,6 +96,7 @@ function buildDecision(ref: RuleRef, rule: RuleConfig): Decision {
     })
   }
 
+  const addresses = AddressAllowance.fromRule(rule.hosts, rule.addresses ?? [])
   return Object.freeze({
     kind: 'allow',
     code: null,
@@ -102,5 +104,6 @@ function buildDecision(ref: RuleRef, rule: RuleConfig): Decision {
     credential: rule.credential,
     websocket: rule.websocket,
     allowPlaintextCredential: rule.allowPlaintextCredential,
+    ...(addresses === null ? {} : { addresses }),
   })
 }

@@ -1,4 +1,5 @@
 import type { Scheme } from '../config/types.js'
+import type { AddressAllowance } from '../relay/destination/allowance.js'
 
 /**
  * The one canonical form of a request that policy is decided on: host in lower case without a
@@ -40,6 +41,11 @@ export interface Decision {
   websocket: boolean
   /** For allowed requests: whether the credential may be injected over plain HTTP. */
   allowPlaintextCredential: boolean
+  /**
+   * For allowed requests: the non-public addresses the allowing rule lets the relay connect to
+   * (its `addresses` ranges and IP-literal hosts). Absent: public addresses only.
+   */
+  addresses?: AddressAllowance
 }
 
 export function defaultPort(scheme: Scheme): number {

@@ -1,11 +1,61 @@
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { TollgateError } from '../errors/tollgate-error.js'
 import type { Directory, AgentIdentity } from '../identity/directory.js'
 import type { TokenStore } from '../identity/token-store.js'
+import { singleHeader } from './http/headers.js'
+import type { ConnectionRegistry } from './connection-registry.js'
+import type { RelayStateHolder } from './relay-state.js'
 
-/** Who is making a request: the agent, its owner and team, and the token that proved it. */
+/**
+ * Who is making a request: the agent, its owner and team, and what proved it — a token
+ * (`tokenId`) on the shared proxy, or the sandbox whose private listener it came through
+ * (`sandboxId`, with no token at all).
+ */
 export interface Caller extends AgentIdentity {
-  tokenId: string
+  tokenId: string | null
   sandboxId: string | null
+}
+
+/** A caller proved by a token (the shared proxy, reverse routes). */
+export interface TokenCaller extends Caller {
+  tokenId: string
+}
+
+/**
+ * How a forward-proxy listener knows who is calling. The shared proxy reads a token from
+ * `Proxy-Authorization`; a sandbox's listener knows its caller before the first byte, because
+ * only that sandbox can reach its socket.
+ */
+export interface CallerIdentifier {
+  /** The caller of a request or CONNECT; throws a 407-class error when it is unknown. */
+  identify(req: IncomingMessage): Caller
+  /** Whether a caller identified earlier (a tunnel's) may still send requests. */
+  isLive(caller: Caller): boolean
+  /** Remembers the connection so that revoking the caller can cut it at once. */
+  track(caller: Caller, socket: Duplex): void
+}
+
+/** The shared forward proxy's identification: a token in every request or CONNECT. */
+export function tokenIdentifier(parts: {
+  tokens: TokenStore
+  state: RelayStateHolder
+  connections: ConnectionRegistry
+}): CallerIdentifier {
+  const { tokens, state, connections } = parts
+  return {
+    identify: (req) => {
+      const header = singleHeader(req.rawHeaders, 'proxy-authorization')
+      return authenticate(parseProxyAuthorization(header), tokens, state.current.directory)
+    },
+    isLive: (caller) =>
+      caller.tokenId !== null &&
+      tokens.isLive(caller.tokenId) &&
+      state.current.directory.hasAgent(caller.agent),
+    track: (caller, socket) => {
+      if (caller.tokenId !== null) connections.track(caller.tokenId, caller.agent, socket)
+    },
+  }
 }
 
 interface Credentials {
@@ -46,7 +96,7 @@ export function authenticate(
   credentials: Credentials,
   tokens: TokenStore,
   directory: Directory,
-): Caller {
+): TokenCaller {
   const record = tokens.verify(credentials.token)
   if (!record) throw new TollgateError('TOLLGATE_AUTH_INVALID')
   if (credentials.agent !== null && credentials.agent !== record.agent) {

@@ -5,14 +5,16 @@ import type { ListenConfig, LoadedConfig } from '../config/types.js'
 import { ConnectionRegistry } from './connection-registry.js'
 import { RequestIdGenerator } from './exchange/request-id.js'
 import type { RelayDeps } from './exchange/exchange.js'
-import { handleForwardRequest, identifyForward } from './listeners/forward-proxy.js'
+import { createForwardProxy } from './listeners/forward-proxy.js'
 import type { ListenerDeps } from './listeners/listener-deps.js'
 import { handleReverseRequest, identifyReverse } from './listeners/reverse-proxy.js'
 import { handleUpgrade } from './listeners/upgrade.js'
 import { handleClientError } from './listeners/client-error.js'
 import type { Exchange } from './exchange/exchange.js'
 import { httpServerOptions } from './listeners/server-options.js'
-import { TunnelHandler } from './listeners/tunnel.js'
+import type { TunnelHandler } from './listeners/tunnel.js'
+import { SandboxListener, type SandboxBinding } from './listeners/sandbox-listener.js'
+import { tokenIdentifier } from './identify.js'
 import { buildRelayState } from './relay-state.js'
 import type { LeafCache } from './tls/leaf-cache.js'
 
@@ -26,14 +28,15 @@ const REVOCATION_POLL_MS = 250
 
 /**
  * The relay's listeners and the background work that keeps them honest: the forward proxy
- * (absolute-form and CONNECT), the reverse routes, and the revocation watcher that cuts open
- * connections of revoked tokens.
+ * (absolute-form and CONNECT), the reverse routes, one private listener per sandbox, and the
+ * revocation watcher that cuts open connections of revoked tokens.
  */
 export class Relay {
   #deps: ListenerDeps
   #proxy: Server
   #reverse: Server | null = null
   #tunnels: TunnelHandler
+  #sandboxes = new Map<string, SandboxListener>()
   #revocationSeq = 0
   #poller: NodeJS.Timeout | null = null
 
@@ -44,8 +47,9 @@ export class Relay {
       ids: new RequestIdGenerator(),
       connections: new ConnectionRegistry(),
     }
-    this.#tunnels = new TunnelHandler(this.#deps)
-    this.#proxy = this.#createProxyServer()
+    const proxy = createForwardProxy(this.#deps, tokenIdentifier(this.#deps))
+    this.#proxy = proxy.server
+    this.#tunnels = proxy.tunnels
   }
 
   async start(proxy: ListenConfig, reverse: ListenConfig | null): Promise<RelayAddresses> {
@@ -65,11 +69,44 @@ export class Relay {
     this.#deps.state.replace(next)
     this.#deps.upstreams.configure(loaded.config.upstreams)
     this.#deps.connections.cutAgents((agent) => next.directory.hasAgent(agent))
+    for (const sandbox of this.#sandboxes.values()) sandbox.cutIfAgentGone(next.directory)
+  }
+
+  /**
+   * Opens a sandbox's private listener on the UNIX socket `path`. `isRegistered` is asked on
+   * every request, so a sandbox the control plane dropped is refused even before its listener
+   * is closed.
+   */
+  async openSandbox(
+    binding: SandboxBinding,
+    path: string,
+    isRegistered: () => boolean,
+  ): Promise<void> {
+    if (this.#sandboxes.has(binding.id)) throw new Error(`sandbox ${binding.id} is already open`)
+    const listener = new SandboxListener(this.#deps, binding, isRegistered)
+    this.#sandboxes.set(binding.id, listener)
+    try {
+      await listener.listen(path)
+    } catch (error) {
+      this.#sandboxes.delete(binding.id)
+      throw error
+    }
+  }
+
+  /** Closes a sandbox's listener and cuts its connections; false if it was not open. */
+  async closeSandbox(id: string): Promise<boolean> {
+    const listener = this.#sandboxes.get(id)
+    if (!listener) return false
+    this.#sandboxes.delete(id)
+    await listener.close()
+    return true
   }
 
   /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
   async stop(graceMs: number): Promise<void> {
     if (this.#poller) clearInterval(this.#poller)
+    // Boxes lose their way out first: nothing in a sandbox outlives the relay's decision path.
+    await Promise.all([...this.#sandboxes.keys()].map((id) => this.closeSandbox(id)))
     const servers = [this.#proxy, this.#reverse].filter((s): s is Server => s !== null)
     this.#tunnels.close()
     const closed = Promise.all(servers.map((s) => closeServer(s)))
@@ -115,20 +152,6 @@ export class Relay {
     } catch (err) {
       this.#deps.logger.error({ err }, 'revocation check failed')
     }
-  }
-
-  #createProxyServer(): Server {
-    const server = createServer(httpServerOptions(this.#deps.upstreams.timeouts))
-    server.maxHeadersCount = 0
-    server.on('request', (req, res) => handleForwardRequest(this.#deps, req, res))
-    server.on('checkContinue', (req, res) => handleForwardRequest(this.#deps, req, res))
-    server.on('connect', (req, socket, head) => this.#tunnels.handleConnect(req, socket, head))
-    server.on('clientError', (error, socket) => handleClientError(this.#deps, error, socket))
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const identify = (ex: Exchange) => identifyForward(this.#deps, ex)
-      handleUpgrade(this.#deps, 'forward', identify, req, socket, head)
-    })
-    return server
   }
 
   #createReverseServer(): Server {

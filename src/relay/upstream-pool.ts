@@ -1,35 +1,83 @@
 import { Agent, type Dispatcher } from 'undici'
-import type { TimeoutsConfig, UpstreamConfig } from '../config/types.js'
+import type { DnsConfig, TimeoutsConfig, UpstreamConfig } from '../config/types.js'
+import type { AddressAllowance } from './destination/allowance.js'
+import { pinnedConnector } from './destination/pinned-connector.js'
+import { RelaySelf } from './destination/relay-self.js'
+import { ServerResolver, SystemResolver, type HostResolver } from './destination/resolver.js'
 import { buildUpstreamCa } from './tls/upstream-trust.js'
 
+/** The agents sharing one trust setting, one per address allowance. */
+interface AgentGroup {
+  caPem: string | null
+  agents: Map<string, Agent>
+}
+
+export interface UpstreamPoolOptions {
+  /** Resolver settings; by default the system resolver. The request path may switch them. */
+  dns?: DnsConfig | null
+  /** The machine's own addresses; by default read from its interfaces. */
+  self?: RelaySelf
+}
+
 /**
- * Pooled keep-alive connections to upstreams. One undici Agent serves every host trusted by the
- * system roots; a host with its own CA gets its own Agent whose trust is the system roots plus
- * that CA, so the extra CA can never vouch for any other host.
+ * Pooled keep-alive connections to upstreams. Every connection is opened by a pinned connector
+ * that resolves the name, refuses non-public answers the allowing rule does not allow, and dials
+ * the address it checked; a pooled connection was checked when it was opened.
+ *
+ * Agents are grouped by trust: one group for hosts trusted by the system roots, and one per
+ * host with its own CA (system roots plus that CA), so the extra CA can never vouch for any
+ * other host. Within a group there is one agent per address allowance, so a connection opened
+ * under a broad allowance is never reused for a request whose rule allows less.
  */
 export class UpstreamPool {
   #timeouts: TimeoutsConfig
-  #default: Agent
-  #byHost = new Map<string, Agent>()
+  #default: AgentGroup
+  #byHost = new Map<string, AgentGroup>()
+  #self: RelaySelf
+  #dns: DnsConfig | null = null
+  #resolver: HostResolver = new SystemResolver()
 
-  constructor(timeouts: TimeoutsConfig, upstreams: UpstreamConfig[]) {
+  constructor(
+    timeouts: TimeoutsConfig,
+    upstreams: UpstreamConfig[],
+    options: UpstreamPoolOptions = {},
+  ) {
     this.#timeouts = timeouts
-    this.#default = this.#createAgent(null)
+    this.#self = options.self ?? new RelaySelf()
+    this.#default = { caPem: null, agents: new Map() }
+    this.useDns(options.dns ?? null)
     this.configure(upstreams)
   }
 
-  /** Applies a (re)loaded upstream list. Agents for hosts whose CA changed are replaced. */
+  /** Applies a (re)loaded upstream list. Agents for hosts with their own CA are replaced. */
   configure(upstreams: UpstreamConfig[]): void {
     const old = this.#byHost
     this.#byHost = new Map()
     for (const upstream of upstreams) {
-      if (upstream.caPem) this.#byHost.set(upstream.host, this.#createAgent(upstream.caPem))
+      if (!upstream.caPem) continue
+      this.#byHost.set(upstream.host, { caPem: upstream.caPem, agents: new Map() })
     }
-    for (const agent of old.values()) void agent.close().catch(() => undefined)
+    for (const group of old.values()) closeGroup(group)
   }
 
-  dispatcherFor(host: string): Dispatcher {
-    return this.#byHost.get(host) ?? this.#default
+  /**
+   * Switches the resolver when the DNS setting changed (a reload). Cheap when it did not: the
+   * setting object is compared by identity, so this can be called on every request.
+   */
+  useDns(dns: DnsConfig | null): void {
+    if (dns === this.#dns) return
+    this.#dns = dns
+    this.#resolver =
+      dns === null || dns.servers.length === 0
+        ? new SystemResolver()
+        : new ServerResolver(dns.servers, this.#timeouts.connectMs)
+  }
+
+  /** The dispatcher for a canonical host under the allowing rule's address allowance. */
+  dispatcherFor(host: string, allowance: AddressAllowance | null = null): Dispatcher {
+    const group = this.#byHost.get(host) ?? this.#default
+    const key = allowance?.key ?? ''
+    return group.agents.get(key) ?? this.#addAgent(group, key, allowance)
   }
 
   get timeouts(): TimeoutsConfig {
@@ -37,17 +85,31 @@ export class UpstreamPool {
   }
 
   async close(): Promise<void> {
-    const agents = [this.#default, ...this.#byHost.values()]
+    const groups = [this.#default, ...this.#byHost.values()]
+    const agents = groups.flatMap((group) => [...group.agents.values()])
     await Promise.allSettled(agents.map((a) => a.close()))
   }
 
-  #createAgent(caPem: string | null): Agent {
-    return new Agent({
+  #addAgent(group: AgentGroup, key: string, allowance: AddressAllowance | null): Agent {
+    const agent = this.#createAgent(group.caPem, allowance)
+    group.agents.set(key, agent)
+    return agent
+  }
+
+  #createAgent(caPem: string | null, allowance: AddressAllowance | null): Agent {
+    const connect = pinnedConnector({
       connect: {
         timeout: this.#timeouts.connectMs,
         rejectUnauthorized: true,
         ...(caPem ? { ca: buildUpstreamCa([caPem]) } : {}),
       },
+      allowance,
+      resolver: () => this.#resolver,
+      self: this.#self,
+      timeoutMs: this.#timeouts.connectMs,
+    })
+    return new Agent({
+      connect,
       headersTimeout: this.#timeouts.headersMs,
       bodyTimeout: this.#timeouts.bodyMs,
       keepAliveTimeout: 30_000,
@@ -55,4 +117,8 @@ export class UpstreamPool {
       pipelining: 1,
     })
   }
+}
+
+function closeGroup(group: AgentGroup): void {
+  for (const agent of group.agents.values()) void agent.close().catch(() => undefined)
 }

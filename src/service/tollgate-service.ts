@@ -16,6 +16,8 @@ import { SecretStore } from '../secrets/secret-store.js'
 import type { Database } from '../store/database.js'
 import { databasePath, openStateDatabase } from '../store/state-dir.js'
 import { WorkerChainSink } from '../audit/worker-chain-sink.js'
+import { SandboxApi, controlSocketPath } from '../control-plane/sandbox-api.js'
+import { SandboxManager } from '../sandbox/sandbox-manager.js'
 
 export interface ServiceAddresses {
   proxy: AddressInfo
@@ -39,6 +41,8 @@ export class TollgateService {
   #audit: AuditLog
   #relay: Relay
   #control: ControlServer
+  #sandboxes: SandboxManager
+  #sandboxApi: SandboxApi
   #upstreams: UpstreamPool
   #state: RelayStateHolder
   #logger: Logger
@@ -50,6 +54,8 @@ export class TollgateService {
     audit: AuditLog
     relay: Relay
     control: ControlServer
+    sandboxes: SandboxManager
+    sandboxApi: SandboxApi
     upstreams: UpstreamPool
     state: RelayStateHolder
     logger: Logger
@@ -61,6 +67,8 @@ export class TollgateService {
     this.#audit = parts.audit
     this.#relay = parts.relay
     this.#control = parts.control
+    this.#sandboxes = parts.sandboxes
+    this.#sandboxApi = parts.sandboxApi
     this.#upstreams = parts.upstreams
     this.#state = parts.state
     this.#logger = parts.logger
@@ -78,7 +86,8 @@ export class TollgateService {
     )
     const sink = new WorkerChainSink(databasePath(server.stateDir))
     const audit = new AuditLog(db, { logger, sink })
-    const leaves = new LeafCache(await loadOrCreateCa(server.stateDir))
+    const ca = await loadOrCreateCa(server.stateDir)
+    const leaves = new LeafCache(ca)
     const upstreams = new UpstreamPool(server.timeouts, loaded.config.upstreams)
     const state = new RelayStateHolder(buildRelayState(loaded))
     const metrics = new RelayMetrics()
@@ -92,7 +101,18 @@ export class TollgateService {
       configVersion: () => state.current.version,
     })
 
+    const sandboxes = new SandboxManager({
+      stateDir: server.stateDir,
+      relay,
+      audit,
+      state,
+      caPem: ca.certificatePem,
+      logger,
+    })
+    const sandboxApi = new SandboxApi(sandboxes, logger)
+
     const listening = await relay.start(server.proxy, server.reverse)
+    await sandboxApi.listen(controlSocketPath(server.stateDir))
     const stopWatching = watchStateChanges(server.stateDir, () => relay.checkStateChanges())
     const addresses = { ...listening, control: await control.listen(server.control) }
     service = new TollgateService({
@@ -100,6 +120,8 @@ export class TollgateService {
       audit,
       relay,
       control,
+      sandboxes,
+      sandboxApi,
       upstreams,
       state,
       logger,
@@ -139,6 +161,9 @@ export class TollgateService {
     if (this.#stopping) return
     this.#stopping = true
     this.#stopWatching()
+    // No new sandboxes, then every box loses its listener (audited) before the relay stops.
+    await this.#sandboxApi.close()
+    await this.#sandboxes.stopAll('relay stopping')
     await this.#relay.stop(graceMs)
     await this.#audit.record({ type: 'relay.stopped', policy_version: this.configVersion })
     await this.#audit.close()

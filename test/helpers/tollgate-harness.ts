@@ -34,7 +34,7 @@ export interface Harness {
   stop(): Promise<void>
 }
 
-const SERVER = (stateDir: string) => `
+const SERVER = (stateDir: string, serverExtra: string) => `
 version: 1
 server:
   stateDir: ${JSON.stringify(stateDir)}
@@ -44,7 +44,7 @@ server:
   timeouts: { connect: 5s, headers: 10s, body: 10s, idle: 30s }
   shutdownGrace: 2s
   logLevel: debug
-`
+${serverExtra}`
 
 /**
  * Starts a real Tollgate service in this process on ephemeral loopback ports, with its own
@@ -53,12 +53,14 @@ server:
 export async function startTollgate(
   body: string,
   files: Record<string, string> = {},
+  /** More keys of the `server:` section, indented by two spaces (e.g. `  dns: {...}`). */
+  serverExtra = '',
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-it-'))
   const stateDir = join(dir, 'state')
   const configPath = join(dir, 'tollgate.yaml')
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
-  writeFileSync(configPath, SERVER(stateDir) + body)
+  writeFileSync(configPath, SERVER(stateDir, serverExtra) + body)
 
   const logs: string[] = []
   const logger = createLogger({

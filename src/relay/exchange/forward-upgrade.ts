@@ -2,12 +2,14 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Dispatcher } from 'undici'
-import { TollgateError } from '../../errors/tollgate-error.js'
+import { ERRORS, type ErrorCode } from '../../errors/codes.js'
+import { TollgateError, isTollgateError } from '../../errors/tollgate-error.js'
 import { scrubHeaders } from '../../secrets/scrubber.js'
 import { sendError } from '../http/error-response.js'
 import { formatAuthorityHost } from '../target/host.js'
 import type { Exchange, RelayDeps } from './exchange.js'
 import { authorityOf, type Outgoing } from './forward.js'
+import { upstreamCode, upstreamErrorDetail } from './response-relay.js'
 
 /** The raw connection of an upgrade request, and bytes the agent sent after its head. */
 export interface UpgradeRequest {
@@ -37,24 +39,32 @@ export function forwardUpgrade(deps: RelayDeps, ex: Exchange, outgoing: Outgoing
     headersTimeout: deps.upstreams.timeouts.headersMs,
   }
   const values = scrub.map((b) => b.toString())
-  deps.upstreams.dispatcherFor(target.host).dispatch(options, upgradeHandler(ex, upgrade, values))
+  deps.upstreams.useDns(deps.state.current.loaded.config.server.dns ?? null)
+  const dispatcher = deps.upstreams.dispatcherFor(target.host, ex.decision?.addresses ?? null)
+  dispatcher.dispatch(options, upgradeHandler(ex, upgrade, values))
 }
 
+const REFUSED_UPGRADE = 'the upstream refused the upgrade'
+
 function upgradeHandler(ex: Exchange, upgrade: UpgradeRequest, scrub: string[]) {
-  const fail = (code: 'TOLLGATE_UPSTREAM_CONNECT', detail: string) => {
+  const fail = (code: ErrorCode, detail: string, message: string) => {
     ex.code = code
-    ex.status = 502
+    ex.status = ERRORS[code].status
     ex.upstreamError = detail
-    sendError(ex.res, { code, message: 'the upstream refused the upgrade', requestId: ex.id })
+    sendError(ex.res, { code, message, requestId: ex.id })
   }
 
   return {
     onRequestStart: () => undefined,
     onResponseStart: (_c: unknown, status: number) =>
-      fail('TOLLGATE_UPSTREAM_CONNECT', `status ${status}`),
+      fail('TOLLGATE_UPSTREAM_CONNECT', `status ${status}`, REFUSED_UPGRADE),
     onResponseData: () => undefined,
     onResponseEnd: () => undefined,
-    onResponseError: (_c: unknown, error: Error) => fail('TOLLGATE_UPSTREAM_CONNECT', error.name),
+    onResponseError: (_c: unknown, error: Error) => {
+      const code = upstreamCode(error)
+      const message = isTollgateError(error) ? error.publicMessage : REFUSED_UPGRADE
+      fail(code, upstreamErrorDetail(error), message)
+    },
     onRequestUpgrade: (
       _c: unknown,
       status: number,

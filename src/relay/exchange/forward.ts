@@ -38,7 +38,9 @@ export function forwardExchange(
     headersTimeout: timeouts.headersMs,
     bodyTimeout: timeouts.bodyMs,
   }
-  deps.upstreams.dispatcherFor(target.host).dispatch(options, new ResponseRelay(ex, scrub))
+  deps.upstreams.useDns(deps.state.current.loaded.config.server.dns ?? null)
+  const dispatcher = deps.upstreams.dispatcherFor(target.host, ex.decision?.addresses ?? null)
+  dispatcher.dispatch(options, new ResponseRelay(ex, scrub))
 }
 
 /** The `Host` header value for a canonical target: the port only when it is not the default. */

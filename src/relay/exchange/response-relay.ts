@@ -9,6 +9,7 @@ import type { Transform } from 'node:stream'
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
 import { ERRORS } from '../../errors/codes.js'
 import { TollgateError, isTollgateError } from '../../errors/tollgate-error.js'
+import { refusedDestination } from '../destination/destination-check.js'
 import type { Exchange } from './exchange.js'
 
 type Controller = Dispatcher.DispatchController
@@ -136,12 +137,12 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     this.#done = true
     const ex = this.#ex
     if (ex.res.destroyed) return
-    ex.upstreamError = errorName(error)
+    ex.upstreamError = upstreamErrorDetail(error)
     ex.code = upstreamCode(error)
     ex.status = ex.res.headersSent ? ex.status : statusFor(ex.code)
     sendError(ex.res, {
       code: ex.code,
-      message: 'upstream failure',
+      message: isTollgateError(error) ? error.publicMessage : 'upstream failure',
       requestId: ex.id,
       rule: ex.decision?.rule?.id ?? null,
     })
@@ -155,7 +156,16 @@ function errorName(error: Error): string {
   return typeof code === 'string' ? code : error.name
 }
 
-function upstreamCode(error: Error): ErrorCode {
+/**
+ * What went wrong, for the audit trail: the error's code, and for a refused destination the
+ * address and what it is (`loopback 127.0.0.1`), which the agent is not told.
+ */
+export function upstreamErrorDetail(error: Error): string {
+  const refused = refusedDestination(error)
+  return refused === null ? errorName(error) : `${refused.kind} ${refused.address}`
+}
+
+export function upstreamCode(error: Error): ErrorCode {
   if (isTollgateError(error)) return error.code
   const code = errorName(error)
   if (code.includes('TIMEOUT') || code === 'ETIMEDOUT') return 'TOLLGATE_UPSTREAM_TIMEOUT'

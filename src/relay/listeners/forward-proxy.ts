@@ -1,7 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { Scheme } from '../../config/types.js'
 import { TollgateError } from '../../errors/tollgate-error.js'
-import { authenticate, parseProxyAuthorization } from '../identify.js'
+import type { CallerIdentifier } from '../identify.js'
 import { singleHeader } from '../http/headers.js'
 import { parseAbsoluteForm } from '../target/absolute-form.js'
 import { parseAuthority } from '../target/authority.js'
@@ -10,20 +11,53 @@ import { newExchange, type Exchange } from '../exchange/exchange.js'
 import { finishExchange } from '../exchange/record.js'
 import { refuseExchange, relayExchange } from '../exchange/run.js'
 import type { ListenerDeps } from './listener-deps.js'
+import { handleClientError } from './client-error.js'
+import { httpServerOptions } from './server-options.js'
+import { TunnelHandler } from './tunnel.js'
+import { handleUpgrade } from './upgrade.js'
+
+/** A forward proxy's HTTP server and the CONNECT handler whose tunnels it opens. */
+export interface ForwardProxy {
+  server: Server
+  tunnels: TunnelHandler
+}
 
 /**
- * Absolute-form `http://` requests sent to the forward proxy. Every request on a keep-alive
- * connection carries its own Proxy-Authorization and is decided on its own.
+ * A forward proxy (absolute-form requests, CONNECT with interception, upgrades, parser errors)
+ * that identifies its callers with `identifier`. The shared proxy and every sandbox's private
+ * listener are the same server; only how they know the caller differs.
+ */
+export function createForwardProxy(deps: ListenerDeps, identifier: CallerIdentifier): ForwardProxy {
+  const tunnels = new TunnelHandler(deps, identifier)
+  const server = createServer(httpServerOptions(deps.upstreams.timeouts))
+  server.maxHeadersCount = 0
+  const onRequest = (req: IncomingMessage, res: ServerResponse) =>
+    handleForwardRequest(deps, identifier, req, res)
+  server.on('request', onRequest)
+  server.on('checkContinue', onRequest)
+  server.on('connect', (req, socket, head) => tunnels.handleConnect(req, socket, head))
+  server.on('clientError', (error, socket) => handleClientError(deps, error, socket))
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const identify = (ex: Exchange) => identifyForward(identifier, ex)
+    handleUpgrade(deps, 'forward', identify, req, socket, head)
+  })
+  return { server, tunnels }
+}
+
+/**
+ * Absolute-form `http://` requests sent to a forward proxy. Every request on a keep-alive
+ * connection is identified (its own Proxy-Authorization, or its sandbox) and decided on its own.
  */
 export function handleForwardRequest(
   deps: ListenerDeps,
+  identifier: CallerIdentifier,
   req: IncomingMessage,
   res: ServerResponse,
 ): void {
   const ex = newExchange('forward', req, res, deps.ids.next())
   res.once('close', () => finishExchange(deps, ex))
   try {
-    identifyForward(deps, ex)
+    identifyForward(identifier, ex)
   } catch (error) {
     refuseExchange(deps, ex, error)
     return
@@ -31,11 +65,10 @@ export function handleForwardRequest(
   relayExchange(deps, ex).catch((error: unknown) => refuseExchange(deps, ex, error))
 }
 
-export function identifyForward(deps: ListenerDeps, ex: Exchange): void {
+export function identifyForward(identifier: CallerIdentifier, ex: Exchange): void {
   const { req } = ex
-  const credentials = parseProxyAuthorization(singleHeader(req.rawHeaders, 'proxy-authorization'))
-  ex.caller = authenticate(credentials, deps.tokens, deps.state.current.directory)
-  deps.connections.track(ex.caller.tokenId, ex.caller.agent, req.socket)
+  ex.caller = identifier.identify(req)
+  identifier.track(ex.caller, req.socket)
 
   const target = parseAbsoluteForm(req.url ?? '')
   requireHostAgreement(req.rawHeaders, 'http', target.host, target.port)

@@ -46,8 +46,9 @@ export function identifyReverse(deps: ListenerDeps, ex: Exchange): void {
     singleHeader(req.rawHeaders, 'authorization'),
     singleHeader(req.rawHeaders, 'x-api-key'),
   )
-  ex.caller = authenticate(credentials, deps.tokens, deps.state.current.directory)
-  deps.connections.track(ex.caller.tokenId, ex.caller.agent, req.socket)
+  const caller = authenticate(credentials, deps.tokens, deps.state.current.directory)
+  ex.caller = caller
+  deps.connections.track(caller.tokenId, caller.agent, req.socket)
 
   const { route, rest } = splitRoute(req.url ?? '')
   const config = deps.state.current.routes.get(route)

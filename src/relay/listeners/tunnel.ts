@@ -3,9 +3,8 @@ import type { Socket } from 'node:net'
 import { TLSSocket } from 'node:tls'
 import type { Duplex } from 'node:stream'
 import { TollgateError, isTollgateError } from '../../errors/tollgate-error.js'
-import { authenticate, parseProxyAuthorization, type Caller } from '../identify.js'
+import type { Caller, CallerIdentifier } from '../identify.js'
 import { sendSocketError } from '../http/error-response.js'
-import { singleHeader } from '../http/headers.js'
 import { parseAuthority, type Authority } from '../target/authority.js'
 import { normalisePath } from '../target/path.js'
 import { createInterceptionTls } from '../tls/sni-callback.js'
@@ -38,11 +37,13 @@ interface Tunnel extends Authority {
  */
 export class TunnelHandler {
   #deps: ListenerDeps
+  #identifier: CallerIdentifier
   #inner: Server
   #tunnels = new WeakMap<Duplex, Tunnel>()
 
-  constructor(deps: ListenerDeps) {
+  constructor(deps: ListenerDeps, identifier: CallerIdentifier) {
     this.#deps = deps
+    this.#identifier = identifier
     this.#inner = createServer(httpServerOptions(deps.upstreams.timeouts))
     this.#inner.maxHeadersCount = 0
     this.#inner.on('request', (req, res) => this.#handleInner(req, res))
@@ -76,8 +77,7 @@ export class TunnelHandler {
     attempt: ConnectAttempt,
   ): Promise<void> {
     const deps = this.#deps
-    const auth = parseProxyAuthorization(singleHeader(req.rawHeaders, 'proxy-authorization'))
-    const caller = authenticate(auth, deps.tokens, deps.state.current.directory)
+    const caller = this.#identifier.identify(req)
     attempt.caller = caller
     const target = parseAuthority(req.url ?? '', 'https', true)
     attempt.target = target
@@ -86,7 +86,7 @@ export class TunnelHandler {
     }
 
     const tls = await createInterceptionTls(deps.leaves, target.host)
-    deps.connections.track(caller.tokenId, caller.agent, socket)
+    this.#identifier.track(caller, socket)
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n')
     // Bytes the client sent ahead of our 200 (its ClientHello) belong to the TLS stream.
     if (head.length > 0) socket.unshift(head)
@@ -131,7 +131,7 @@ export class TunnelHandler {
     ex.caller = tunnel.caller
     ex.target = { scheme: 'https', host: tunnel.host, port: tunnel.port, method: 'GET', path: '/' }
     ex.target.method = methodOf(ex.req)
-    this.#requireLiveToken(ex, tunnel)
+    this.#requireLiveCaller(ex, tunnel)
 
     if (!tunnel.sniMatches) throw new TollgateError('TOLLGATE_MISDIRECTED')
     const url = ex.req.url ?? ''
@@ -142,11 +142,12 @@ export class TunnelHandler {
     ex.query = query
   }
 
-  /** A token revoked while its tunnel is open stops working at the very next request. */
-  #requireLiveToken(ex: Exchange, tunnel: Tunnel): void {
-    const { tokens, state } = this.#deps
-    const live = tokens.isLive(tunnel.caller.tokenId)
-    if (live && state.current.directory.hasAgent(tunnel.caller.agent)) return
+  /**
+   * A token revoked (or a sandbox stopped) while its tunnel is open stops working at the very
+   * next request.
+   */
+  #requireLiveCaller(ex: Exchange, tunnel: Tunnel): void {
+    if (this.#identifier.isLive(tunnel.caller)) return
     ex.res.shouldKeepAlive = false
     ex.res.once('finish', () => ex.req.socket.destroy())
     throw new TollgateError('TOLLGATE_AUTH_INVALID')
@@ -162,6 +163,7 @@ export class TunnelHandler {
         event: 'request',
         requestId: id,
         agent: caller?.agent,
+        sandboxId: caller?.sandboxId ?? undefined,
         method: 'CONNECT',
         host: target?.host,
         port: target?.port,
@@ -176,6 +178,7 @@ export class TunnelHandler {
       owner: caller?.owner ?? null,
       team: caller?.team ?? null,
       token_id: caller?.tokenId ?? null,
+      sandbox_id: caller?.sandboxId ?? null,
       client: req.socket.remoteAddress ?? null,
       method: 'CONNECT',
       scheme: 'https',

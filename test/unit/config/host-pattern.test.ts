@@ -13,6 +13,9 @@ void describe('normaliseHost', () => {
   void test('lower-cases, drops the trailing dot and IPv6 brackets', () => {
     assert.equal(normaliseHost('API.GitHub.COM.'), 'api.github.com')
     assert.equal(normaliseHost('[::1]'), '::1')
+    // Rules must spell IPv6 the way the relay spells request hosts, or they never match.
+    assert.equal(normaliseHost('0:0::1'), '::1')
+    assert.equal(normaliseHost('[::FFFF:127.0.0.1]'), '::ffff:7f00:1')
     assert.equal(normaliseHost('*.Example.com'), '*.example.com')
   })
 })
