@@ -68,6 +68,7 @@ export class Relay {
     const next = buildRelayState(loaded)
     this.#deps.state.replace(next)
     this.#deps.upstreams.configure(loaded.config.upstreams)
+    this.#deps.upstreams.useDns(loaded.config.server.dns ?? null)
     this.#deps.connections.cutAgents((agent) => next.directory.hasAgent(agent))
     for (const sandbox of this.#sandboxes.values()) sandbox.cutIfAgentGone(next.directory)
   }

@@ -60,10 +60,7 @@ export class UpstreamPool {
     for (const group of old.values()) closeGroup(group)
   }
 
-  /**
-   * Switches the resolver when the DNS setting changed (a reload). Cheap when it did not: the
-   * setting object is compared by identity, so this can be called on every request.
-   */
+  /** Switches the resolver when the DNS setting changed (a reload). */
   useDns(dns: DnsConfig | null): void {
     if (dns === this.#dns) return
     this.#dns = dns

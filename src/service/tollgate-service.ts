@@ -88,7 +88,9 @@ export class TollgateService {
     const audit = new AuditLog(db, { logger, sink })
     const ca = await loadOrCreateCa(server.stateDir)
     const leaves = new LeafCache(ca)
-    const upstreams = new UpstreamPool(server.timeouts, loaded.config.upstreams)
+    const upstreams = new UpstreamPool(server.timeouts, loaded.config.upstreams, {
+      dns: server.dns ?? null,
+    })
     const state = new RelayStateHolder(buildRelayState(loaded))
     const metrics = new RelayMetrics()
 

@@ -39,7 +39,6 @@ export function forwardUpgrade(deps: RelayDeps, ex: Exchange, outgoing: Outgoing
     headersTimeout: deps.upstreams.timeouts.headersMs,
   }
   const values = scrub.map((b) => b.toString())
-  deps.upstreams.useDns(deps.state.current.loaded.config.server.dns ?? null)
   const dispatcher = deps.upstreams.dispatcherFor(target.host, ex.decision?.addresses ?? null)
   dispatcher.dispatch(options, upgradeHandler(ex, upgrade, values))
 }

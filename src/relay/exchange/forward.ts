@@ -38,7 +38,6 @@ export function forwardExchange(
     headersTimeout: timeouts.headersMs,
     bodyTimeout: timeouts.bodyMs,
   }
-  deps.upstreams.useDns(deps.state.current.loaded.config.server.dns ?? null)
   const dispatcher = deps.upstreams.dispatcherFor(target.host, ex.decision?.addresses ?? null)
   dispatcher.dispatch(options, new ResponseRelay(ex, scrub))
 }
