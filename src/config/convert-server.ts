@@ -10,6 +10,8 @@ import {
   DEFAULT_STATE_DIR,
   DEFAULT_TIMEOUTS,
   MAX_TIMER_MS,
+  DEFAULT_CONNECTIONS_PER_AGENT,
+  DEFAULT_TUNNELS_PER_AGENT,
 } from './defaults.js'
 import { isDuration, parseDuration } from './duration.js'
 import type { IssueList } from './issue-list.js'
@@ -37,6 +39,10 @@ export function convertServer(raw: RawServer = {}, ctx: ConvertContext): ServerC
     control: convertListener(raw.control, DEFAULT_CONTROL_LISTEN, 'control', ctx),
     timeouts: convertTimeouts(raw.timeouts ?? {}, ctx),
     shutdownGraceMs: convertShutdownGrace(raw.shutdownGrace, ctx),
+    limits: {
+      connectionsPerAgent: raw.limits?.connectionsPerAgent ?? DEFAULT_CONNECTIONS_PER_AGENT,
+      tunnelsPerAgent: raw.limits?.tunnelsPerAgent ?? DEFAULT_TUNNELS_PER_AGENT,
+    },
     logLevel: raw.logLevel ?? DEFAULT_LOG_LEVEL,
     ...convertDns(raw.dns, ctx),
   }

@@ -30,6 +30,10 @@ export const DEFAULT_TIMEOUTS: Readonly<TimeoutsConfig> = {
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000
 
+/** Generous for one agent, small next to what one relay process can hold open. */
+export const DEFAULT_CONNECTIONS_PER_AGENT = 256
+export const DEFAULT_TUNNELS_PER_AGENT = 128
+
 export const DEFAULT_LOG_LEVEL: ServerConfig['logLevel'] = 'info'
 
 /**

@@ -22,6 +22,7 @@ export interface RawServer {
     idle?: RawDuration
   }
   shutdownGrace?: RawDuration
+  limits?: { connectionsPerAgent?: number; tunnelsPerAgent?: number }
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
   dns?: { servers?: string[] }
 }

@@ -24,6 +24,14 @@ export interface TimeoutsConfig {
   idleMs: number
 }
 
+/** Caps on what one agent may hold open at once, so a flood from one cannot starve the rest. */
+export interface LimitsConfig {
+  /** Client connections (keep-alive sockets) per agent. */
+  connectionsPerAgent: number
+  /** CONNECT tunnels per agent. */
+  tunnelsPerAgent: number
+}
+
 export interface ServerConfig {
   /** Absolute path of the state directory (database, CA, master key). */
   stateDir: string
@@ -33,6 +41,7 @@ export interface ServerConfig {
   timeouts: TimeoutsConfig
   /** How long a graceful shutdown waits for in-flight requests. */
   shutdownGraceMs: number
+  limits: LimitsConfig
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
   /** Absent: upstream names are resolved by the system resolver. */
   dns?: DnsConfig

@@ -32,6 +32,12 @@ export const ERRORS = {
     message: 'the rule injects a credential but the request is not over TLS',
   },
 
+  // 429: the agent holds too much open already.
+  TOLLGATE_CONNECTION_LIMIT: {
+    status: 429,
+    message: 'the agent has reached its limit of open connections or tunnels',
+  },
+
   // 421: the tunnel and the request inside it disagree about the host.
   TOLLGATE_MISDIRECTED: { status: 421, message: 'the request host does not match the tunnel' },
 

@@ -1,5 +1,15 @@
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
+import type { LimitsConfig } from '../config/types.js'
+import { TollgateError } from '../errors/tollgate-error.js'
+
+/** A plain client connection, or one that became a CONNECT tunnel. */
+export type ConnectionKind = 'connection' | 'tunnel'
+
+interface AgentCounts {
+  connection: number
+  tunnel: number
+}
 
 /**
  * Open agent connections (keep-alive sockets and CONNECT tunnels) by the token that opened
@@ -8,17 +18,45 @@ import type { Duplex } from 'node:stream'
  */
 export class ConnectionRegistry {
   #byToken = new Map<string, { agent: string; sockets: Set<Duplex> }>()
+  #perAgent = new Map<string, AgentCounts>()
+  #limits: () => LimitsConfig
 
-  track(tokenId: string, agent: string, socket: Duplex | Socket): void {
+  /** @param limits read on every new connection, so a reload changes them at once. */
+  constructor(limits: () => LimitsConfig) {
+    this.#limits = limits
+  }
+
+  /**
+   * Remembers a connection of an agent. A new one past the agent's cap is refused with
+   * TOLLGATE_CONNECTION_LIMIT (429); a connection already known is not counted twice.
+   */
+  track(tokenId: string, agent: string, socket: Duplex | Socket, kind: ConnectionKind): void {
     let entry = this.#byToken.get(tokenId)
+    if (entry?.sockets.has(socket)) return
+    const counts = this.#admit(agent, kind)
+
     if (!entry) {
       entry = { agent, sockets: new Set() }
       this.#byToken.set(tokenId, entry)
     }
-    if (entry.sockets.has(socket)) return
-
     entry.sockets.add(socket)
-    socket.once('close', () => this.#forget(tokenId, socket))
+    socket.once('close', () => {
+      counts[kind]--
+      if (counts.connection + counts.tunnel === 0) this.#perAgent.delete(agent)
+      this.#forget(tokenId, socket)
+    })
+  }
+
+  #admit(agent: string, kind: ConnectionKind): AgentCounts {
+    const counts = this.#perAgent.get(agent) ?? { connection: 0, tunnel: 0 }
+    const limits = this.#limits()
+    const cap = kind === 'tunnel' ? limits.tunnelsPerAgent : limits.connectionsPerAgent
+    if (counts[kind] >= cap) {
+      throw new TollgateError('TOLLGATE_CONNECTION_LIMIT', `the agent already has ${cap} open`)
+    }
+    counts[kind]++
+    this.#perAgent.set(agent, counts)
+    return counts
   }
 
   /** Destroys every connection opened with one of these tokens; returns how many. */

@@ -4,7 +4,7 @@ import { TollgateError } from '../errors/tollgate-error.js'
 import type { Directory, AgentIdentity } from '../identity/directory.js'
 import type { TokenStore } from '../identity/token-store.js'
 import { singleHeader } from './http/headers.js'
-import type { ConnectionRegistry } from './connection-registry.js'
+import type { ConnectionKind, ConnectionRegistry } from './connection-registry.js'
 import type { RelayStateHolder } from './relay-state.js'
 
 /**
@@ -32,8 +32,11 @@ export interface CallerIdentifier {
   identify(req: IncomingMessage): Caller
   /** Whether a caller identified earlier (a tunnel's) may still send requests. */
   isLive(caller: Caller): boolean
-  /** Remembers the connection so that revoking the caller can cut it at once. */
-  track(caller: Caller, socket: Duplex): void
+  /**
+   * Remembers the connection so that revoking the caller can cut it at once; refuses one past
+   * the agent's connection or tunnel cap.
+   */
+  track(caller: Caller, socket: Duplex, kind: ConnectionKind): void
 }
 
 /** The shared forward proxy's identification: a token in every request or CONNECT. */
@@ -52,8 +55,8 @@ export function tokenIdentifier(parts: {
       caller.tokenId !== null &&
       tokens.isLive(caller.tokenId) &&
       state.current.directory.hasAgent(caller.agent),
-    track: (caller, socket) => {
-      if (caller.tokenId !== null) connections.track(caller.tokenId, caller.agent, socket)
+    track: (caller, socket, kind) => {
+      if (caller.tokenId !== null) connections.track(caller.tokenId, caller.agent, socket, kind)
     },
   }
 }

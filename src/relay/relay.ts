@@ -45,7 +45,7 @@ export class Relay {
       ...deps,
       leaves,
       ids: new RequestIdGenerator(),
-      connections: new ConnectionRegistry(),
+      connections: new ConnectionRegistry(() => deps.state.current.loaded.config.server.limits),
     }
     const proxy = createForwardProxy(this.#deps, tokenIdentifier(this.#deps))
     this.#proxy = proxy.server

@@ -52,7 +52,7 @@ export function sendError(res: ServerResponse, error: ErrorBody): void {
   }
   const body = jsonBody(error)
   const status = statusOf(error)
-  if (status === 407 || status === 401 || status === 421 || status >= 500) {
+  if (status === 407 || status === 401 || status === 421 || status === 429 || status >= 500) {
     res.shouldKeepAlive = false
   }
   res.writeHead(status, errorHeaders(error, Buffer.byteLength(body)))

@@ -68,7 +68,7 @@ export function handleForwardRequest(
 export function identifyForward(identifier: CallerIdentifier, ex: Exchange): void {
   const { req } = ex
   ex.caller = identifier.identify(req)
-  identifier.track(ex.caller, req.socket)
+  identifier.track(ex.caller, req.socket, 'connection')
 
   const target = parseAbsoluteForm(req.url ?? '')
   requireHostAgreement(req.rawHeaders, 'http', target.host, target.port)

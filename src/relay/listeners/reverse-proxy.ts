@@ -48,7 +48,7 @@ export function identifyReverse(deps: ListenerDeps, ex: Exchange): void {
   )
   const caller = authenticate(credentials, deps.tokens, deps.state.current.directory)
   ex.caller = caller
-  deps.connections.track(caller.tokenId, caller.agent, req.socket)
+  deps.connections.track(caller.tokenId, caller.agent, req.socket, 'connection')
 
   const { route, rest } = splitRoute(req.url ?? '')
   const config = deps.state.current.routes.get(route)

@@ -86,7 +86,7 @@ export class TunnelHandler {
     }
 
     const tls = await createInterceptionTls(deps.leaves, target.host)
-    this.#identifier.track(caller, socket)
+    this.#identifier.track(caller, socket, 'tunnel')
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n')
     // Bytes the client sent ahead of our 200 (its ClientHello) belong to the TLS stream.
     if (head.length > 0) socket.unshift(head)

@@ -80,6 +80,7 @@ void describe('parseConfigText', () => {
       control: { host: 'localhost', port: 8082 },
       timeouts: { connectMs: 500, headersMs: 120_000, bodyMs: 3_600_000, idleMs: 45_000 },
       shutdownGraceMs: 3000,
+      limits: { connectionsPerAgent: 256, tunnelsPerAgent: 128 },
       logLevel: 'debug',
     })
     assert.deepEqual(config.people, [
@@ -149,6 +150,7 @@ void describe('parseConfigText', () => {
       control: { host: '127.0.0.1', port: 3130 },
       timeouts: { connectMs: 10_000, headersMs: 60_000, bodyMs: 300_000, idleMs: 120_000 },
       shutdownGraceMs: 10_000,
+      limits: { connectionsPerAgent: 256, tunnelsPerAgent: 128 },
       logLevel: 'info',
     })
     assert.deepEqual(config.agents, [])

@@ -72,6 +72,7 @@ export function config(parts: {
       timeouts: { connectMs: 1, headersMs: 1, bodyMs: 1, idleMs: 1 },
       shutdownGraceMs: 1,
       logLevel: 'silent',
+      limits: { connectionsPerAgent: 256, tunnelsPerAgent: 128 },
     },
     people: [],
     agents: parts.agents,
