@@ -147,6 +147,6 @@ export interface LoadedConfig {
   config: TollgateConfig
   /** Absolute path of the file it was read from. */
   path: string
-  /** `sha256:` + hex digest of the file bytes; recorded on every audit event as the policy version. */
+  /** `sha256:` + hex of the file bytes; recorded on every audit event as the policy version. */
   hash: string
 }

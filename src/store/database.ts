@@ -7,7 +7,7 @@ import { MIGRATIONS } from './migrations.js'
 export type Database = BetterSqlite3.Database
 
 export interface OpenDatabaseOptions {
-  /** `synchronous=FULL` (default) fsyncs every commit, so an acknowledged audit write survives a crash. */
+  /** `synchronous=FULL` (default) fsyncs every commit: an acknowledged audit write survives a crash. */
   durable?: boolean
 }
 

@@ -38,7 +38,8 @@ export function registerToken(program: Command): void {
           return token
         })()
         process.stderr.write(
-          `token ${issued.record.id} for ${options.agent}, expires ${issued.record.expiresAt.toISOString()}\n`,
+          `token ${issued.record.id} for ${options.agent}, ` +
+            `expires ${issued.record.expiresAt.toISOString()}\n`,
         )
         console.log(issued.token)
       })

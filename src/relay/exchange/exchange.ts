@@ -47,7 +47,7 @@ export interface Exchange {
   bytesIn: number
   bytesOut: number
   upstreamError: string | null
-  /** Request headers never forwarded on this listener (e.g. the agent's token on reverse routes). */
+  /** Request headers never forwarded here (e.g. the agent's token on reverse routes). */
   dropHeaders: ReadonlySet<string>
   /** Set for protocol upgrade requests (WebSocket): the raw socket to join to the upstream. */
   upgrade: UpgradeRequest | null

@@ -59,7 +59,7 @@ export function sendError(res: ServerResponse, error: ErrorBody): void {
   res.end(body)
 }
 
-/** The same error written on a raw socket (CONNECT and upgrade requests have no response object). */
+/** The same error on a raw socket: CONNECT and upgrade requests have no response object. */
 export function sendSocketError(socket: Duplex, error: ErrorBody): void {
   const body = jsonBody(error)
   const status = statusOf(error)
