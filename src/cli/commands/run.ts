@@ -4,9 +4,11 @@ import { resolve } from 'node:path'
 import { Option, type Command } from 'commander'
 import { SandboxClient, type SandboxInfo } from '../../control-plane/sandbox-client.js'
 import { TollgateError } from '../../errors/tollgate-error.js'
+import { BOX_FRESH_WORKDIR } from '../../sandbox/box-paths.js'
 import { bwrapArgs, type BoxSpec } from '../../sandbox/bwrap-argv.js'
 import { findExecutable } from '../../sandbox/find-executable.js'
 import { readHostRoot } from '../../sandbox/host-root.js'
+import { addMountPoints, prepareImage } from '../../sandbox/image/prepare-image.js'
 import { checkWorkdir, placeholderEnv } from '../../sandbox/run-options.js'
 import {
   parseCount,
@@ -51,7 +53,11 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('run a command in a sandbox whose only way out is the relay (needs `serve`)')
     .requiredOption('-a, --agent <name>', 'the agent the sandbox acts as')
-    .option('--image <dir>', 'a root filesystem directory to run on instead of the host system')
+    .option(
+      '--image <path>',
+      'run on an image instead of the host system: a root filesystem directory, an OCI image ' +
+        'layout directory or a `docker save` tarball',
+    )
     .option('--workdir <dir>', 'the host directory shared read-write (default: the current one)')
     .addOption(new Option('--fresh-workdir', 'share no host directory').conflicts('workdir'))
     .option('--memory <size>', 'address-space limit per process, e.g. 512m', parseSize)
@@ -82,11 +88,12 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
   const workdir = options.freshWorkdir
     ? null
     : checkWorkdir(options.workdir ?? process.cwd(), homedir(), stateDir)
+  const root = boxRoot(options.image, stateDir, workdir)
 
   const client = new SandboxClient(stateDir)
   const sandbox = await client.start(options.agent, command, limitsOf(options))
   try {
-    const spec = boxSpec(sandbox, command, options, { env, workdir })
+    const spec = boxSpec(sandbox, command, { root, env, workdir })
     return await runBox(bwrap, bwrapArgs(spec), sandbox.limits.wallSeconds)
   } finally {
     await client.stop(sandbox.id).catch(() => undefined)
@@ -96,22 +103,31 @@ async function run(command: string[], options: RunOptions, globals: GlobalOption
 function boxSpec(
   sandbox: SandboxInfo,
   command: string[],
-  options: RunOptions,
-  parts: { env: Record<string, string>; workdir: string | null },
+  parts: { root: BoxSpec['root']; env: Record<string, string>; workdir: string | null },
 ): BoxSpec {
   return {
     sandboxId: sandbox.id,
     command,
     relaySocket: sandbox.socket,
     caFile: sandbox.ca_file,
-    root: options.image
-      ? { kind: 'image', dir: resolve(options.image) }
-      : { kind: 'host', host: readHostRoot() },
+    root: parts.root,
     home: homedir(),
     workdir: parts.workdir,
     env: parts.env,
     limits: sandbox.limits,
   }
+}
+
+/**
+ * The host system, or the image's root directory. An image is unpacked (once, cached in the
+ * state directory) before the sandbox is registered, and gets mount points for $HOME and the
+ * working directory, which bwrap cannot create in a read-only root.
+ */
+function boxRoot(image: string | undefined, stateDir: string, workdir: string | null) {
+  if (image === undefined) return { kind: 'host' as const, host: readHostRoot() }
+  const prepared = prepareImage(resolve(image), stateDir)
+  if (prepared.unpacked) addMountPoints(prepared.dir, [homedir(), workdir ?? BOX_FRESH_WORKDIR])
+  return { kind: 'image' as const, dir: prepared.dir }
 }
 
 function limitsOf(options: RunOptions): SandboxLimits {

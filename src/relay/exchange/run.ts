@@ -13,6 +13,7 @@ import type { Exchange, RelayDeps } from './exchange.js'
 import { recordDecision } from './record.js'
 import { forwardExchange, type Outgoing } from './forward.js'
 import { forwardUpgrade } from './forward-upgrade.js'
+import { overriddenMethods } from './method-override.js'
 
 /**
  * Steps 4–8 of the request flow for an identified caller and a canonical target: decide,
@@ -28,6 +29,7 @@ export async function relayExchange(deps: RelayDeps, ex: Exchange): Promise<void
   const outgoing = buildOutgoing(ex)
   refuseStrayPlaceholders(state, ex, outgoing)
   if (ex.decision.kind === 'deny') throw denial(ex)
+  refuseForbiddenOverrides(state, ex)
   if (ex.upgrade) requireAllowedUpgrade(ex)
   const credential = credentialFor(deps, state, ex)
 
@@ -43,6 +45,22 @@ export async function relayExchange(deps: RelayDeps, ex: Exchange): Promise<void
   // Node leaves 100-continue to us: the agent sends its body only after the decision.
   if (ex.req.headers.expect?.toLowerCase() === '100-continue') ex.res.writeContinue()
   forwardExchange(deps, ex, outgoing, scrub)
+}
+
+/**
+ * A method-override header or parameter is allowed only if the method it names would be
+ * allowed on its own: otherwise a POST rule becomes a DELETE on upstreams that honour it.
+ */
+function refuseForbiddenOverrides(state: RelayState, ex: Exchange): void {
+  const { caller, target } = requireIdentified(ex)
+  for (const method of overriddenMethods(ex.req, ex.query)) {
+    const decision = state.engine.decide(caller.agent, { ...target, method })
+    if (decision.kind !== 'deny') continue
+    throw new TollgateError(
+      decision.code ?? 'TOLLGATE_POLICY_DENIED',
+      'a method override names a method the policy does not allow here',
+    )
+  }
 }
 
 /** Upgrades pass only as WebSocket, and only where the allowing rule says so. */

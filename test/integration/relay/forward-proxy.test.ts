@@ -56,6 +56,46 @@ describe('forward proxy: decide, inject, record (curl through the relay)', () =>
     assert.ok(!res.body.includes(SECRETS['header-secret']))
   })
 
+  test('a method override cannot turn an allowed POST into a DELETE', async () => {
+    const before = http.received.length
+    const header = await curl([
+      '-x',
+      proxy,
+      '-X',
+      'POST',
+      '-d',
+      'x',
+      '-H',
+      'X-HTTP-Method-Override: DELETE',
+      `${base()}/open/x`,
+    ])
+    assert.equal(header.status, 403)
+    const param = await curl([
+      '-x',
+      proxy,
+      '-X',
+      'POST',
+      '-d',
+      'x',
+      `${base()}/open/x?_method=delete`,
+    ])
+    assert.equal(param.status, 403)
+    assert.equal(http.received.length, before, 'neither reached the upstream')
+
+    const allowed = await curl([
+      '-x',
+      proxy,
+      '-X',
+      'POST',
+      '-d',
+      'x',
+      '-H',
+      'X-HTTP-Method-Override: GET',
+      `${base()}/open/x`,
+    ])
+    assert.equal(allowed.status, 200)
+  })
+
   test('basic credentials are injected as the Authorization header', async () => {
     await curl(['-x', proxy, '-u', 'agent:guess', `${base()}/basic/x`])
     const expected = Buffer.from(`robot:${SECRETS['basic-secret']}`).toString('base64')
