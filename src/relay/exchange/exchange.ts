@@ -49,6 +49,8 @@ export interface Exchange {
   upstreamError: string | null
   /** Request headers never forwarded here (e.g. the agent's token on reverse routes). */
   dropHeaders: ReadonlySet<string>
+  /** Whether the request was handed to the upstream (its decision event is already written). */
+  forwarded: boolean
   /** Set for protocol upgrade requests (WebSocket): the raw socket to join to the upstream. */
   upgrade: UpgradeRequest | null
 }
@@ -77,6 +79,7 @@ export function newExchange(
     bytesOut: 0,
     upstreamError: null,
     dropHeaders: NO_HEADERS,
+    forwarded: false,
     upgrade: null,
   }
 }

@@ -39,6 +39,7 @@ export function forwardUpgrade(deps: RelayDeps, ex: Exchange, outgoing: Outgoing
     headersTimeout: deps.upstreams.timeouts.headersMs,
   }
   const values = scrub.map((b) => b.toString())
+  ex.forwarded = true
   const dispatcher = deps.upstreams.dispatcherFor(target.host, ex.decision?.addresses ?? null)
   dispatcher.dispatch(options, upgradeHandler(ex, upgrade, values))
 }

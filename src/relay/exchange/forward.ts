@@ -1,4 +1,5 @@
-import { PassThrough, type Readable } from 'node:stream'
+import { PassThrough, Transform, type Readable } from 'node:stream'
+import { Scrubber } from '../../secrets/scrubber.js'
 import type { IncomingMessage } from 'node:http'
 import type { Dispatcher } from 'undici'
 import { TollgateError } from '../../errors/tollgate-error.js'
@@ -23,6 +24,7 @@ export function forwardExchange(
   ex: Exchange,
   outgoing: Outgoing,
   scrub: Buffer[],
+  strayPlaceholders: readonly string[] = [],
 ): void {
   const target = ex.target
   if (!target) throw new TollgateError('TOLLGATE_INTERNAL')
@@ -34,11 +36,12 @@ export function forwardExchange(
     path: outgoing.pathAndQuery,
     method: target.method,
     headers: outgoing.headers,
-    body: hasBody(ex.req) ? countedBody(ex) : null,
+    body: hasBody(ex.req) ? countedBody(ex, strayPlaceholders) : null,
     headersTimeout: timeouts.headersMs,
     bodyTimeout: timeouts.bodyMs,
   }
   const dispatcher = deps.upstreams.dispatcherFor(target.host, ex.decision?.addresses ?? null)
+  ex.forwarded = true
   dispatcher.dispatch(options, new ResponseRelay(ex, scrub))
 }
 
@@ -53,14 +56,42 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
 
-/** Streams the agent's body upstream as it arrives, counting bytes for the audit record. */
-function countedBody(ex: Exchange): Readable {
-  const counter = new PassThrough()
-  counter.on('data', (chunk: Buffer) => {
+/**
+ * Streams the agent's body upstream as it arrives, counting bytes for the audit record. Where
+ * placeholders of credentials not bound to this host exist, the body is watched for them: the
+ * bytes that could start one are held back, and a full one aborts the request before it is
+ * sent (an exfiltration attempt, answered 403 like a placeholder in a header).
+ */
+function countedBody(ex: Exchange, stray: readonly string[]): Readable {
+  const body = stray.length === 0 ? new PassThrough() : placeholderWatch(stray)
+  body.on('data', (chunk: Buffer) => {
     ex.bytesIn += chunk.length
   })
-  counter.pause()
-  ex.req.pipe(counter)
-  ex.req.once('aborted', () => counter.destroy(new Error('agent aborted the request body')))
-  return counter
+  body.pause()
+  ex.req.pipe(body)
+  ex.req.once('aborted', () => body.destroy(new Error('agent aborted the request body')))
+  return body
+}
+
+// TODO(#3): placeholders are only detected in bodies, not swapped: a placeholder bound to
+// this host reaches the upstream as sent. Compressed request bodies are not inspected.
+function placeholderWatch(stray: readonly string[]): Transform {
+  const watcher = new Scrubber(stray)
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const out = watcher.push(chunk)
+      if (watcher.replacements > 0) return done(misuse())
+      done(null, out)
+    },
+    flush(done) {
+      done(null, watcher.end())
+    },
+  })
+}
+
+function misuse(): TollgateError {
+  return new TollgateError(
+    'TOLLGATE_PLACEHOLDER_MISUSE',
+    'the request body carries a credential placeholder not bound to this host',
+  )
 }

@@ -30,9 +30,10 @@ export function finishExchange(deps: RelayDeps, ex: Exchange): void {
   logDecision(deps, ex, outcome, seconds)
 }
 
+// Once a request went upstream its decision is on record; whatever happened next (an upstream
+// failure, a placeholder caught in the body) is its completion.
 function wasForwarded(ex: Exchange): boolean {
-  const kind = ex.decision?.kind
-  return (kind === 'allow' || kind === 'would_deny') && ex.code === null
+  return ex.forwarded
 }
 
 function outcomeOf(ex: Exchange): AuditDecision {

@@ -44,7 +44,24 @@ export async function relayExchange(deps: RelayDeps, ex: Exchange): Promise<void
   }
   // Node leaves 100-continue to us: the agent sends its body only after the decision.
   if (ex.req.headers.expect?.toLowerCase() === '100-continue') ex.res.writeContinue()
-  forwardExchange(deps, ex, outgoing, scrub)
+  forwardExchange(deps, ex, outgoing, scrub, strayPlaceholders(state, ex))
+}
+
+/** Placeholders that must not appear in this request's body: those bound to other hosts. */
+function strayPlaceholders(state: RelayState, ex: Exchange): string[] {
+  const { headers } = ex.req
+  if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) {
+    return []
+  }
+  const host = ex.target?.host ?? ''
+  const stray: string[] = []
+  for (const credential of state.credentials.values()) {
+    const { inject } = credential
+    if (inject.kind === 'placeholder' && !isHostBound(credential, host)) {
+      stray.push(inject.placeholder)
+    }
+  }
+  return stray
 }
 
 /**

@@ -137,6 +137,38 @@ describe('forward proxy: decide, inject, record (curl through the relay)', () =>
     assert.equal(http.received.length, before, 'nothing reached the upstream')
   })
 
+  test('a placeholder of another host inside a request body is caught before it is sent', async () => {
+    const before = http.received.length
+    const body = JSON.stringify({ note: 'x'.repeat(5000), leak: 'tg-placeholder-elsewhere' })
+    const res = await curl([
+      '-x',
+      proxy,
+      '-X',
+      'POST',
+      '--data-binary',
+      body,
+      `${base()}/open/body`,
+    ])
+    assert.equal(res.status, 403)
+    assert.equal(res.headers['tollgate-error'], 'TOLLGATE_PLACEHOLDER_MISUSE')
+    const reached = http.received.slice(before)
+    assert.ok(
+      reached.every((r) => !r.body.includes('tg-placeholder-elsewhere')),
+      'never sent',
+    )
+
+    const clean = await curl([
+      '-x',
+      proxy,
+      '-X',
+      'POST',
+      '--data-binary',
+      'plain',
+      `${base()}/open/body`,
+    ])
+    assert.equal(clean.status, 200)
+  })
+
   test('no rule matched: 403 with a stable code in header and JSON body', async () => {
     const res = await curl(['-x', proxy, `${base()}/nowhere`])
     assert.equal(res.status, 403)

@@ -160,6 +160,56 @@ describe('tollgate run: a box whose only way out is the relay', { skip }, () => 
     assert.ok(decisionLine?.includes(`"sandboxId":"${String(completed['sandbox_id'])}"`))
   })
 
+  // The host system is the box's root, so the host's Node runs inside it when it lives there.
+  const hostNode = /^\/(usr|bin)\//.test(process.execPath) ? process.execPath : null
+  test(
+    'a Node client in the box reaches an upstream through the relay',
+    { skip: hostNode === null && 'Node is not under /usr or /bin' },
+    async () => {
+      // Absolute-form request to the in-box proxy port, as proxy-aware HTTP clients send it.
+      const client = [
+        "import { request } from 'node:http'",
+        `const target = ${JSON.stringify(url('/open/from-node'))}`,
+        // The Host header names the upstream, as the relay requires for absolute-form.
+        'const headers = { host: new URL(target).host }',
+        "const req = request({ host: '127.0.0.1', port: 3128, path: target, headers }, (res) => {",
+        '  console.log(`status=${res.statusCode}`)',
+        '  res.resume()',
+        '})',
+        "req.on('error', (e) => { console.log(`error=${e.message}`); process.exitCode = 1 })",
+        'req.end()',
+      ].join('\n')
+      writeFileSync(join(project, 'client.mjs'), client)
+      const result = await box(`${hostNode} client.mjs`)
+      assert.equal(result.code, 0, result.stderr + result.stdout)
+      assert.deepEqual(linesOf(result.stdout), ['status=200'])
+      assert.ok(upstream.received.some((r) => r.url === '/open/from-node'))
+
+      const events = await auditEvents()
+      const completed = events.find(
+        (e) => e['type'] === 'request.completed' && e['path'] === '/open/from-node',
+      )
+      assert.match(String(completed?.['sandbox_id']), /^sbx_[0-9a-f]{16}$/)
+      assert.equal(completed?.['agent'], 'bot')
+    },
+  )
+
+  test('--memory is enforced: a command that allocates more fails', async () => {
+    // The shell holds 100 MB in a variable: fine without a limit, refused under 64m.
+    const script = 'x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo "len=${#x}"'
+    const unlimited = await box(script)
+    assert.equal(unlimited.code, 0, unlimited.stderr)
+    assert.deepEqual(linesOf(unlimited.stdout), ['len=100000000'])
+
+    const limited = await box(script, ['--memory', '64m'])
+    assert.notEqual(limited.code, 0)
+    assert.ok(!limited.stdout.includes('len=100000000'), limited.stdout)
+    // The limit itself does not stop a small command.
+    const small = await box('echo small', ['--memory', '64m'])
+    assert.equal(small.code, 0, small.stderr)
+    assert.deepEqual(linesOf(small.stdout), ['small'])
+  })
+
   test('stopping a sandbox cuts its way out; it is unregistered on exit', async () => {
     // The shared working directory is the handshake: the box says when it made its first
     // request, the test says when it has stopped the sandbox (each side waits, bounded).
