@@ -1,4 +1,4 @@
-import { chmodSync, rmSync } from 'node:fs'
+import { listenOnPrivateSocket } from '../relay/http/unix-socket.js'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import { TollgateError, isTollgateError } from '../errors/tollgate-error.js'
@@ -35,15 +35,7 @@ export class SandboxApi {
   }
 
   listen(path: string): Promise<void> {
-    rmSync(path, { force: true })
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject)
-      this.#server.listen(path, () => {
-        this.#server.off('error', reject)
-        chmodSync(path, 0o600)
-        resolve()
-      })
-    })
+    return listenOnPrivateSocket(this.#server, path)
   }
 
   close(): Promise<void> {

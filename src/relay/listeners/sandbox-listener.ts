@@ -1,4 +1,4 @@
-import { chmodSync, rmSync } from 'node:fs'
+import { listenOnPrivateSocket } from '../http/unix-socket.js'
 import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
 import { TollgateError } from '../../errors/tollgate-error.js'
@@ -44,15 +44,7 @@ export class SandboxListener {
 
   /** Listens on `path` (a stale socket file is replaced), readable by the owner only. */
   listen(path: string): Promise<void> {
-    rmSync(path, { force: true })
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject)
-      this.#server.listen(path, () => {
-        this.#server.off('error', reject)
-        chmodSync(path, 0o600)
-        resolve()
-      })
-    })
+    return listenOnPrivateSocket(this.#server, path)
   }
 
   /** Stops accepting and cuts every open connection at once: a stopped box has no way out. */
