@@ -6,6 +6,9 @@
  * - `tollgate run`: the whole command as a user runs it against a live `tollgate serve`: Node
  *   start-up, config load, registering the sandbox over the control socket, the box, and
  *   unregistering it.
+ * - `run --image`: the same on a two-layer OCI image (busybox-static and socat, as the
+ *   integration test builds it), once cold (unpacking into the cache) and then warm. Skipped
+ *   without /bin/busybox.
  *
  * Usage: `npm run build && node dist/bench/sandbox-startup.js [--runs 20]`. Needs bwrap and socat.
  */
@@ -17,6 +20,7 @@ import { fileURLToPath } from 'node:url'
 import { bwrapArgs } from '../src/sandbox/bwrap-argv.js'
 import { readHostRoot } from '../src/sandbox/host-root.js'
 import { NO_LIMITS } from '../src/sandbox/sandbox-limits.js'
+import { BUSYBOX, testLayers, writeOciLayout } from '../test/integration/sandbox/oci-fixture.js'
 
 const BIN = fileURLToPath(new URL('../../bin/tollgate.js', import.meta.url))
 
@@ -70,7 +74,13 @@ function benchBareBox(runs: number, dir: string): number[] {
   return timeRuns(runs, 'bwrap', args, dir)
 }
 
-async function benchTollgateRun(runs: number, dir: string): Promise<number[]> {
+interface RunTimes {
+  host: number[]
+  /** The first `run --image`, which unpacks the image, then the cached runs; null without busybox. */
+  image: { cold: number; warm: number[] } | null
+}
+
+async function benchTollgateRun(runs: number, dir: string): Promise<RunTimes> {
   const stateDir = join(dir, 'state')
   const config = join(dir, 'tollgate.yaml')
   writeFileSync(config, tollgateConfig(stateDir))
@@ -82,8 +92,14 @@ async function benchTollgateRun(runs: number, dir: string): Promise<number[]> {
   })
   try {
     await waitForFile(join(stateDir, 'control.sock'))
-    const args = [BIN, '--config', config, 'run', '--agent', 'bench', '--', 'true']
-    return timeRuns(runs, process.execPath, args, project)
+    const run = (extra: string[]) => [BIN, '--config', config, 'run', '--agent', 'bench', ...extra]
+    const host = timeRuns(runs, process.execPath, run(['--', 'true']), project)
+    if (!existsSync(BUSYBOX)) return { host, image: null }
+    const layout = join(dir, 'oci')
+    writeOciLayout(layout, testLayers())
+    const imageArgs = run(['--image', layout, '--', 'true'])
+    const [cold = 0] = timeRuns(1, process.execPath, imageArgs, project)
+    return { host, image: { cold, warm: timeRuns(runs, process.execPath, imageArgs, project) } }
   } finally {
     serve.kill('SIGTERM')
   }
@@ -126,7 +142,13 @@ async function main(): Promise<void> {
   try {
     console.log(`sandbox start-up, ${runs} runs of \`true\` each`)
     console.log(summary('bwrap box', benchBareBox(runs, dir)))
-    console.log(summary('tollgate run', await benchTollgateRun(runs, dir)))
+    const times = await benchTollgateRun(runs, dir)
+    console.log(summary('tollgate run', times.host))
+    if (times.image === null) console.log('run --image   skipped: no /bin/busybox')
+    else {
+      console.log(`run --image   first run (unpacks the image) ${times.image.cold.toFixed(1)} ms`)
+      console.log(summary('run --image', times.image.warm))
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

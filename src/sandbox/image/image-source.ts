@@ -101,8 +101,15 @@ function decompress(data: Buffer, mediaType: string): Buffer {
  */
 function openDockerArchive(path: string): PackedImage {
   const members = new Map<string, Buffer>()
-  for (const entry of readTar(readFileSync(path))) {
-    if (entry.type === '0' || entry.type === '7') members.set(normalize(entry.name), entry.data)
+  try {
+    // `docker save | gzip` is common; the tarball itself may be compressed.
+    for (const entry of readTar(decompress(readFileSync(path), ''))) {
+      if (entry.type === '0' || entry.type === '7') members.set(normalize(entry.name), entry.data)
+    }
+  } catch (error) {
+    throw invalid(
+      `${path} is neither an image directory nor a docker save tarball: ${message(error)}`,
+    )
   }
   const member = (name: string) => {
     const data = members.get(normalize(name))
@@ -136,6 +143,10 @@ function openDockerArchive(path: string): PackedImage {
     }
   })
   return { digest, layers }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
 }
 
 function normalize(name: string): string {
