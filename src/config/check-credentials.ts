@@ -59,7 +59,7 @@ function checkCredential(credential: CredentialConfig, path: ConfigPath, issues:
   }
 }
 
-// One placeholder shared by two credentials would leave the relay to guess which secret it stands for.
+// One placeholder shared by two credentials would leave the relay to guess which secret it means.
 function checkPlaceholdersDistinct(
   credentials: readonly CredentialConfig[],
   issues: IssueList,

@@ -1,4 +1,5 @@
 import { isIP, isIPv6 } from 'node:net'
+import { hostMatches, hostPatternCovers } from '../policy/host-pattern.js'
 
 const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/
 const MAX_HOST_LENGTH = 253
@@ -41,26 +42,16 @@ export function exactHostProblem(host: string): string | null {
  * else is refused at load time rather than trusted to match narrowly at run time.
  */
 export function isPatternWithin(pattern: string, bound: readonly string[]): boolean {
-  if (pattern === '*') return bound.includes('*')
-
-  if (pattern.startsWith('*.')) {
-    const suffix = pattern.slice(1)
-    return bound.some(
-      (b) => b === '*' || (b.startsWith('*.') && endsWithLabels(suffix, b.slice(1))),
-    )
-  }
-  return bound.some((b) => b === pattern || matchesWildcard(pattern, b))
+  return bound.some((b) => hostPatternCovers(b, pattern))
 }
 
-/** `*.example.com` matches `a.example.com` and `a.b.example.com`, but not `example.com`. */
+/**
+ * `*.example.com` matches `a.example.com` and `a.b.example.com`, but not `example.com`; `*`
+ * matches anything. Matching itself is the policy engine's, so load-time checks and run-time
+ * decisions cannot disagree.
+ */
 export function matchesWildcard(host: string, pattern: string): boolean {
-  if (pattern === '*') return true
-  return pattern.startsWith('*.') && isIP(host) === 0 && host.endsWith(pattern.slice(1))
-}
-
-function endsWithLabels(suffix: string, boundSuffix: string): boolean {
-  // Both start with '.', so a plain endsWith compares whole labels.
-  return suffix.endsWith(boundSuffix)
+  return (pattern === '*' || pattern.startsWith('*.')) && hostMatches(pattern, host)
 }
 
 function wildcardProblem(suffix: string): string | null {

@@ -17,7 +17,8 @@ export interface SchemaProblem {
  */
 const PATTERN_MESSAGES: Record<string, string> = {
   '/$defs/name':
-    'must be a name: letters, digits, ".", "_" and "-", starting with a letter or digit, at most 64 characters',
+    'must be a name: letters, digits, ".", "_" and "-", starting with a letter or digit, ' +
+    'at most 64 characters',
   '/$defs/duration': 'must be a duration such as 500ms, 10s, 5m, 24h or 7d, or whole milliseconds',
   '/$defs/listenAddress': 'must be host:port or [ipv6]:port',
   '/$defs/hostPattern': 'must be a host name, an IP literal, "*.suffix" or "*"',
@@ -142,7 +143,10 @@ function valueMessage(error: ErrorObject, path: ConfigPath): string {
     case 'minLength':
       return limit === 1 ? 'must not be empty' : `must be at least ${limit} characters`
     case 'uniqueItems':
-      return `must not repeat an entry (entries ${String(params['j'])} and ${String(params['i'])} are the same)`
+      return (
+        `must not repeat an entry ` +
+        `(entries ${String(params['j'])} and ${String(params['i'])} are the same)`
+      )
     default:
       return error.message ?? 'is invalid'
   }

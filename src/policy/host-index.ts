@@ -1,11 +1,7 @@
+import { isIP } from 'node:net'
 import type { CompiledRule } from './compiled-rule.js'
 import { isAnyHost, isSuffixPattern, suffixDomain } from './host-pattern.js'
 
-/**
- * A test applied to each candidate rule. It takes its input as a separate argument, rather
- * than closing over it, so the request path can pass a module-level function and allocate
- * nothing per decision.
- */
 /**
  * A host and its parent domains (`a.b.com` → `b.com`, `com`), split once per decision and shared
  * by every index lookup: the slices are made, and their hashes computed, only once.
@@ -18,12 +14,19 @@ export interface HostKeys {
 
 export function hostKeys(host: string): HostKeys {
   const parents: string[] = []
+  // An IP literal has no parent domains: `*.0.1` must not match 127.0.0.1.
+  if (isIP(host) !== 0) return { name: host, parents }
   for (let dot = host.indexOf('.'); dot !== -1; dot = host.indexOf('.', dot + 1)) {
     parents.push(host.slice(dot + 1))
   }
   return { name: host, parents }
 }
 
+/**
+ * A test applied to each candidate rule. It takes its input as a separate argument, rather
+ * than closing over it, so the request path can pass a module-level function and allocate
+ * nothing per decision.
+ */
 export type RuleTest<T> = (rule: CompiledRule, input: T) => boolean
 
 /**
@@ -56,7 +59,7 @@ export class HostIndex {
     this.#suffixDepths |= depthBit(labelCount(domain))
   }
 
-  /** The first rule, in declaration order, whose host pattern matches the host and passes `test`. */
+  /** The first rule, in declaration order, whose host pattern matches and that passes `test`. */
   first<T>(host: HostKeys, test: RuleTest<T>, input: T): CompiledRule | null {
     let best = this.#exact.size === 0 ? null : scan(this.#exact.get(host.name), null, test, input)
 

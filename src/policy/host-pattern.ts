@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 /**
  * Host patterns of policy rules and credentials: an exact name (`api.github.com`), a suffix
  * pattern (`*.github.com`, any subdomain at any depth but never the apex `github.com`) or the
@@ -28,9 +29,10 @@ export function hostMatches(pattern: string, host: string): boolean {
 
   if (!isSuffixPattern(pattern)) return pattern === host
 
-  // `.github.com`, dot included, so `evilgithub.com` and the apex `github.com` do not match.
+  // `.github.com`, dot included, so `evilgithub.com` and the apex `github.com` do not match;
+  // an IP literal is an address, not a name below a domain.
   const dotted = pattern.slice(1)
-  return host.length > dotted.length && host.endsWith(dotted)
+  return host.length > dotted.length && host.endsWith(dotted) && isIP(host) === 0
 }
 
 /**

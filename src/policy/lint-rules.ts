@@ -48,7 +48,8 @@ export function lintRuleOrder(policy: PolicyConfig): LintFinding[] {
 
     const shadow = earlier.find((other) => other.effect === rule.effect && ruleCovers(other, rule))
     if (shadow !== undefined) {
-      const message = `rule is shadowed by earlier ${shadow.effect} rule "${shadow.name}": it never decides`
+      const message =
+        `rule is shadowed by earlier ${shadow.effect} rule "${shadow.name}": ` + 'it never decides'
       found.push(finding('warning', 'POLICY_SHADOWED_RULE', subject, message))
     }
 
@@ -117,7 +118,7 @@ function lintBroadCredential(policy: PolicyConfig, rule: RuleConfig): LintFindin
   ]
 }
 
-/** The relay injects a credential only on hosts it is bound to; a rule reaching wider fails there. */
+/** A credential is injected only on its bound hosts; a rule reaching wider fails there. */
 function lintCredentialHosts(
   policy: PolicyConfig,
   rule: RuleConfig,

@@ -135,11 +135,13 @@ function envArgs(spec: BoxSpec): string[] {
 export function wrapperScript(limits: SandboxLimits): string {
   const port = BOX_PROXY_PORT.toString(16).toUpperCase().padStart(4, '0')
   return [
-    `socat TCP-LISTEN:${BOX_PROXY_PORT},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${BOX_RELAY_SOCKET} &`,
+    `socat TCP-LISTEN:${BOX_PROXY_PORT},bind=127.0.0.1,fork,reuseaddr ` +
+      `UNIX-CONNECT:${BOX_RELAY_SOCKET} &`,
     'i=0',
     `until grep -q ' 0100007F:${port} 00000000:0000 0A' /proc/net/tcp; do`,
     '  i=$((i+1))',
-    `  if [ "$i" -gt 2000 ]; then echo 'tollgate: the relay bridge did not start' >&2; exit ${BRIDGE_FAILED_STATUS}; fi`,
+    `  if [ "$i" -gt 2000 ]; then echo 'tollgate: the relay bridge did not start' >&2; ` +
+      `exit ${BRIDGE_FAILED_STATUS}; fi`,
     '  sleep 0.005',
     'done',
     ...ulimitLines(limits),

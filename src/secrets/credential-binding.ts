@@ -1,4 +1,5 @@
 import type { CredentialConfig } from '../config/types.js'
+import { hostMatches } from '../policy/host-pattern.js'
 import type { OutgoingRequest } from './credential-injector.js'
 
 /** Upstreams that decode twice exist; more rounds than this is not a real URL. */
@@ -78,11 +79,9 @@ function decodedForms(text: string): string[] {
   return forms
 }
 
+// The policy engine's matching, except that a bare `*` binds nothing.
 function matchesHostPattern(pattern: string, host: string): boolean {
-  if (!pattern.startsWith('*.')) return pattern !== '*' && pattern === host
-
-  const suffix = pattern.slice(1)
-  return host.length > suffix.length && host.endsWith(suffix)
+  return pattern !== '*' && hostMatches(pattern, host)
 }
 
 function normaliseHost(host: string): string {

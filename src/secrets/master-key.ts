@@ -126,7 +126,8 @@ function refuseLooseMode(path: string, mode: number): void {
 
   throw new TollgateError(
     'TOLLGATE_CONFIG_INVALID',
-    `the key file ${path} is open to other users (mode ${octal(mode)}); fix it with: chmod 600 ${path}`,
+    `the key file ${path} is open to other users (mode ${octal(mode)}); ` +
+      `fix it with: chmod 600 ${path}`,
   )
 }
 

@@ -206,7 +206,8 @@ export class SecretStore {
       return wrapAndWipe(plaintext)
     } catch (cause) {
       throw unavailable(
-        `secret '${name}' failed authentication: the row was altered or written under another master key`,
+        `secret '${name}' failed authentication: ` +
+          'the row was altered or written under another master key',
         cause,
       )
     }

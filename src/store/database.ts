@@ -7,7 +7,7 @@ import { MIGRATIONS } from './migrations.js'
 export type Database = BetterSqlite3.Database
 
 export interface OpenDatabaseOptions {
-  /** `synchronous=FULL` (default) fsyncs every commit: an acknowledged audit write survives a crash. */
+  /** `synchronous=FULL` (default) fsyncs every commit: an acknowledged write survives a crash. */
   durable?: boolean
 }
 
@@ -41,7 +41,8 @@ function migrate(db: Database): void {
   if (current > MIGRATIONS.length) {
     throw new TollgateError(
       'TOLLGATE_STORE_UNAVAILABLE',
-      `the store was written by a newer Tollgate (schema ${current}, this one knows ${MIGRATIONS.length})`,
+      `the store was written by a newer Tollgate ` +
+        `(schema ${current}, this one knows ${MIGRATIONS.length})`,
     )
   }
 

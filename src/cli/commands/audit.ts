@@ -124,7 +124,8 @@ export function registerAudit(program: Command): void {
           return
         }
         console.log(
-          `FAILED at seq ${result.seq}: ${result.reason} (${result.events} events intact before it)`,
+          `FAILED at seq ${result.seq}: ${result.reason} ` +
+            `(${result.events} events intact before it)`,
         )
         process.exitCode = 1
       })

@@ -81,7 +81,8 @@ const TEREDO = parseCidr('2001::/32') as Cidr
  * deliver the packets there. `net.BlockList` misses several of these.
  *
  * @example
- * classifyAddress(parseIp('64:ff9b::a9fe:a9fe')!) // { kind: 'metadata', embedded: '169.254.169.254' }
+ * classifyAddress(parseIp('64:ff9b::a9fe:a9fe')!)
+ * // → { kind: 'metadata', embedded: '169.254.169.254' }
  */
 export function classifyAddress(ip: IpAddress): AddressClass {
   if (ip.family === 4) return { kind: lookup(IPV4, ip) }

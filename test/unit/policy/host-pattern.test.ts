@@ -7,6 +7,7 @@ import {
   isSuffixPattern,
   isTopLevelSuffix,
 } from '../../../src/policy/host-pattern.js'
+import { engineFor, policy, request, rule } from './fixtures.js'
 
 void describe('hostMatches', () => {
   const cases: Array<[pattern: string, host: string, expected: boolean]> = [
@@ -57,5 +58,15 @@ void describe('hostPatternCovers', () => {
     assert.equal(isSuffixPattern('*.'), false)
     assert.equal(isTopLevelSuffix('*.com'), true)
     assert.equal(isTopLevelSuffix('*.github.com'), false)
+  })
+})
+
+void describe('suffix patterns and IP literals', () => {
+  void test('a suffix pattern never matches an IP literal, in the matcher or the engine', () => {
+    assert.equal(hostMatches('*.0.1', '127.0.0.1'), false)
+    assert.equal(hostMatches('*.0.1', 'a.0.1'), true)
+
+    const engine = engineFor(policy('p', [rule('r', { hosts: ['*.0.1'], schemes: ['http'] })]))
+    assert.equal(engine.decide('bot', request('GET http://127.0.0.1/')).kind, 'deny')
   })
 })
