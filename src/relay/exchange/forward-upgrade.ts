@@ -6,9 +6,8 @@ import { ERRORS, type ErrorCode } from '../../errors/codes.js'
 import { TollgateError, isTollgateError } from '../../errors/tollgate-error.js'
 import { scrubHeaders } from '../../secrets/scrubber.js'
 import { sendError } from '../http/error-response.js'
-import { formatAuthorityHost } from '../target/host.js'
 import type { Exchange, RelayDeps } from './exchange.js'
-import { authorityOf, type Outgoing } from './forward.js'
+import { prepareUpstream, type Outgoing } from './forward.js'
 import { upstreamCode, upstreamErrorDetail } from './response-relay.js'
 
 /** The raw connection of an upgrade request, and bytes the agent sent after its head. */
@@ -25,13 +24,12 @@ export interface UpgradeRequest {
 // TODO(#3): frames are not scrubbed, so an upstream echoing an injected credential inside a
 // WebSocket message would hand it to the agent; until then, avoid credentials on such rules.
 export function forwardUpgrade(deps: RelayDeps, ex: Exchange, outgoing: Outgoing, scrub: Buffer[]) {
-  const target = ex.target
   const upgrade = ex.upgrade
-  if (!target || !upgrade) throw new TollgateError('TOLLGATE_INTERNAL')
-  outgoing.headers.host = authorityOf(target.scheme, target.host, target.port)
+  if (!upgrade) throw new TollgateError('TOLLGATE_INTERNAL')
+  const upstream = prepareUpstream(deps, ex, outgoing)
 
   const options: Dispatcher.DispatchOptions = {
-    origin: `${target.scheme}://${formatAuthorityHost(target.host)}:${target.port}`,
+    origin: upstream.origin,
     path: outgoing.pathAndQuery,
     method: 'GET',
     headers: outgoing.headers,
@@ -39,9 +37,7 @@ export function forwardUpgrade(deps: RelayDeps, ex: Exchange, outgoing: Outgoing
     headersTimeout: deps.upstreams.timeouts.headersMs,
   }
   const values = scrub.map((b) => b.toString())
-  ex.forwarded = true
-  const dispatcher = deps.upstreams.dispatcherFor(target.host, ex.decision?.addresses ?? null)
-  dispatcher.dispatch(options, upgradeHandler(ex, upgrade, values))
+  upstream.dispatcher.dispatch(options, upgradeHandler(ex, upgrade, values))
 }
 
 const REFUSED_UPGRADE = 'the upstream refused the upgrade'

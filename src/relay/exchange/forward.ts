@@ -26,27 +26,39 @@ export function forwardExchange(
   scrub: Buffer[],
   strayPlaceholders: readonly string[] = [],
 ): void {
-  const target = ex.target
-  if (!target) throw new TollgateError('TOLLGATE_INTERNAL')
   const { timeouts } = deps.upstreams
-  outgoing.headers.host = authorityOf(target.scheme, target.host, target.port)
-
+  const upstream = prepareUpstream(deps, ex, outgoing)
   const options: Dispatcher.DispatchOptions = {
-    origin: `${target.scheme}://${formatAuthorityHost(target.host)}:${target.port}`,
+    origin: upstream.origin,
     path: outgoing.pathAndQuery,
-    method: target.method,
+    method: upstream.target.method,
     headers: outgoing.headers,
     body: hasBody(ex.req) ? countedBody(ex, strayPlaceholders) : null,
     headersTimeout: timeouts.headersMs,
     bodyTimeout: timeouts.bodyMs,
   }
-  const dispatcher = deps.upstreams.dispatcherFor(target.host, ex.decision?.addresses ?? null)
+  upstream.dispatcher.dispatch(options, new ResponseRelay(ex, scrub))
+}
+
+/**
+ * What every request that leaves needs, plain or upgrade: the origin and `Host` built from the
+ * canonical target (never from what the agent sent), the pool for the allowing rule's address
+ * allowance, and the mark that the exchange went upstream (so its outcome is a completion).
+ */
+export function prepareUpstream(deps: RelayDeps, ex: Exchange, outgoing: Outgoing) {
+  const target = ex.target
+  if (!target) throw new TollgateError('TOLLGATE_INTERNAL')
+  outgoing.headers.host = authorityOf(target.scheme, target.host, target.port)
   ex.forwarded = true
-  dispatcher.dispatch(options, new ResponseRelay(ex, scrub))
+  return {
+    target,
+    origin: `${target.scheme}://${formatAuthorityHost(target.host)}:${target.port}`,
+    dispatcher: deps.upstreams.dispatcherFor(target.host, ex.decision?.addresses ?? null),
+  }
 }
 
 /** The `Host` header value for a canonical target: the port only when it is not the default. */
-export function authorityOf(scheme: string, host: string, port: number): string {
+function authorityOf(scheme: string, host: string, port: number): string {
   const implicit = (scheme === 'https' && port === 443) || (scheme === 'http' && port === 80)
   return implicit ? formatAuthorityHost(host) : `${formatAuthorityHost(host)}:${port}`
 }

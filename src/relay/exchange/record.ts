@@ -22,18 +22,14 @@ export async function recordDecision(deps: RelayDeps, ex: Exchange): Promise<voi
  */
 export function finishExchange(deps: RelayDeps, ex: Exchange): void {
   const outcome = outcomeOf(ex)
-  const type: AuditEventType = wasForwarded(ex) ? 'request.completed' : eventTypeFor(outcome)
+  // Once a request went upstream its decision is on record; whatever happened next (an
+  // upstream failure, a placeholder caught in the body) is its completion.
+  const type: AuditEventType = ex.forwarded ? 'request.completed' : eventTypeFor(outcome)
   void deps.audit.recordQuietly(auditEvent(ex, type))
 
   const seconds = (performance.now() - ex.startedAt) / 1000
   deps.metrics.observeRequest(outcome, ex.listener, seconds)
   logDecision(deps, ex, outcome, seconds)
-}
-
-// Once a request went upstream its decision is on record; whatever happened next (an upstream
-// failure, a placeholder caught in the body) is its completion.
-function wasForwarded(ex: Exchange): boolean {
-  return ex.forwarded
 }
 
 function outcomeOf(ex: Exchange): AuditDecision {
