@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ListenConfig } from '../config/types.js'
 import type { RelayMetrics } from './metrics.js'
+import { listenOnAddress } from '../relay/http/listen.js'
 
 export interface ControlStatus {
   /** False once shutdown has begun, so load balancers stop sending traffic. */
@@ -40,10 +41,7 @@ export class ControlServer {
   }
 
   listen(at: ListenConfig): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject)
-      this.#server.listen(at.port, at.host, () => resolve(this.#server.address() as AddressInfo))
-    })
+    return listenOnAddress(this.#server, at)
   }
 
   close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { listenOnPrivateSocket } from '../relay/http/unix-socket.js'
+import { listenOnPrivateSocket } from '../relay/http/listen.js'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import { TollgateError, isTollgateError } from '../errors/tollgate-error.js'

@@ -10,6 +10,7 @@ import type { ListenerDeps } from './listeners/listener-deps.js'
 import { handleReverseRequest, identifyReverse } from './listeners/reverse-proxy.js'
 import { handleUpgrade } from './listeners/upgrade.js'
 import { handleClientError } from './listeners/client-error.js'
+import { listenOnAddress } from './http/listen.js'
 import type { Exchange } from './exchange/exchange.js'
 import { httpServerOptions } from './listeners/server-options.js'
 import type { TunnelHandler } from './listeners/tunnel.js'
@@ -57,10 +58,10 @@ export class Relay {
     this.#poller = setInterval(() => this.checkStateChanges(), REVOCATION_POLL_MS)
     this.#poller.unref()
 
-    const proxyAddress = await listen(this.#proxy, proxy)
+    const proxyAddress = await listenOnAddress(this.#proxy, proxy)
     if (!reverse) return { proxy: proxyAddress, reverse: null }
     this.#reverse = this.#createReverseServer()
-    return { proxy: proxyAddress, reverse: await listen(this.#reverse, reverse) }
+    return { proxy: proxyAddress, reverse: await listenOnAddress(this.#reverse, reverse) }
   }
 
   /** Swaps in a new configuration; connections of agents it no longer knows are cut. */
@@ -167,16 +168,6 @@ export class Relay {
     })
     return server
   }
-}
-
-function listen(server: Server, at: ListenConfig): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(at.port, at.host, () => {
-      server.off('error', reject)
-      resolve(server.address() as AddressInfo)
-    })
-  })
 }
 
 function closeServer(server: Server): Promise<void> {

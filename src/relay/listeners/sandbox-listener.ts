@@ -1,4 +1,4 @@
-import { listenOnPrivateSocket } from '../http/unix-socket.js'
+import { listenOnPrivateSocket } from '../http/listen.js'
 import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
 import { TollgateError } from '../../errors/tollgate-error.js'

@@ -1,5 +1,6 @@
 import { chmodSync, rmSync } from 'node:fs'
-import type { Server } from 'node:net'
+import type { AddressInfo, Server } from 'node:net'
+import type { ListenConfig } from '../../config/types.js'
 
 /**
  * Listens on a unix socket readable and writable by the owner only: the file's permissions are
@@ -14,6 +15,17 @@ export function listenOnPrivateSocket(server: Server, path: string): Promise<voi
       server.off('error', reject)
       chmodSync(path, 0o600)
       resolve()
+    })
+  })
+}
+
+/** Listens on a host and port; resolves with the address actually bound (port 0 picks one). */
+export function listenOnAddress(server: Server, at: ListenConfig): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(at.port, at.host, () => {
+      server.off('error', reject)
+      resolve(server.address() as AddressInfo)
     })
   })
 }
