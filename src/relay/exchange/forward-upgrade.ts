@@ -6,6 +6,7 @@ import { ERRORS, type ErrorCode } from '../../errors/codes.js'
 import { TollgateError, isTollgateError } from '../../errors/tollgate-error.js'
 import { scrubHeaders } from '../../secrets/scrubber.js'
 import { sendError } from '../http/error-response.js'
+import { joinScrubbed } from '../websocket/join-scrubbed.js'
 import type { Exchange, RelayDeps } from './exchange.js'
 import { prepareUpstream, type Outgoing } from './forward.js'
 import { upstreamCode, upstreamErrorDetail } from './response-relay.js'
@@ -19,14 +20,16 @@ export interface UpgradeRequest {
 /**
  * Step 8 for a WebSocket upgrade a rule allowed: the handshake goes upstream like any request
  * (headers stripped, credential injected), and once the upstream answers 101 the two sockets
- * are joined. Only the handshake is governed; frames pass as they are.
+ * are joined. Without an injected credential the bytes pass as they are; with one, what the
+ * upstream sends is scrubbed frame by frame (`joinScrubbed`), and no extension may be
+ * negotiated, since a compressed frame would hide the value from the scrubber.
  */
-// TODO(#3): frames are not scrubbed, so an upstream echoing an injected credential inside a
-// WebSocket message would hand it to the agent; until then, avoid credentials on such rules.
 export function forwardUpgrade(deps: RelayDeps, ex: Exchange, outgoing: Outgoing, scrub: Buffer[]) {
   const upgrade = ex.upgrade
   if (!upgrade) throw new TollgateError('TOLLGATE_INTERNAL')
   const upstream = prepareUpstream(deps, ex, outgoing)
+  // Offered by most clients (permessage-deflate); never asked for where frames are scrubbed.
+  if (scrub.length > 0) delete outgoing.headers['sec-websocket-extensions']
 
   const options: Dispatcher.DispatchOptions = {
     origin: upstream.origin,
@@ -41,6 +44,7 @@ export function forwardUpgrade(deps: RelayDeps, ex: Exchange, outgoing: Outgoing
 }
 
 const REFUSED_UPGRADE = 'the upstream refused the upgrade'
+const UNSCRUBBABLE = ERRORS.TOLLGATE_UPSTREAM_ENCODING.message
 
 function upgradeHandler(ex: Exchange, upgrade: UpgradeRequest, scrub: string[]) {
   const fail = (code: ErrorCode, detail: string, message: string) => {
@@ -67,6 +71,11 @@ function upgradeHandler(ex: Exchange, upgrade: UpgradeRequest, scrub: string[]) 
       headers: IncomingHttpHeaders,
       upstream: Duplex,
     ) => {
+      if (scrub.length > 0 && headers['sec-websocket-extensions'] !== undefined) {
+        upstream.destroy()
+        fail('TOLLGATE_UPSTREAM_ENCODING', 'WS_EXTENSION_NEGOTIATED', UNSCRUBBABLE)
+        return
+      }
       ex.status = status
       joinSockets(ex, upgrade, upstream, headers, scrub)
     },
@@ -90,6 +99,10 @@ function joinSockets(
   )
   socket.write(`HTTP/1.1 101 Switching Protocols\r\n${lines.join('\r\n')}\r\n\r\n`)
   if (head.length > 0) upstream.write(head)
+  if (scrub.length > 0) {
+    joinScrubbed(ex, socket, upstream, scrub)
+    return
+  }
 
   upstream.on('data', (chunk: Buffer) => (ex.bytesOut += chunk.length))
   socket.on('data', (chunk: Buffer) => (ex.bytesIn += chunk.length))
