@@ -2,7 +2,8 @@
  * Sandbox start-up time: how long `true` takes in a box, 20 times each way.
  *
  * - `bwrap box`: bubblewrap with the exact arguments `tollgate run` builds (namespaces, mounts,
- *   the socat bridge and the wait for it to listen), without the relay round trips.
+ *   the socat bridge and the wait for it to listen), without the relay round trips; then the
+ *   same with the seccomp filter `tollgate run` installs (`+ seccomp`).
  * - `tollgate run`: the whole command as a user runs it against a live `tollgate serve`: Node
  *   start-up, config load, registering the sandbox over the control socket, the box, and
  *   unregistering it.
@@ -13,12 +14,14 @@
  * Usage: `npm run build && node dist/bench/sandbox-startup.js [--runs 20]`. Needs bwrap and socat.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { bwrapArgs } from '../src/sandbox/bwrap-argv.js'
+import { SECCOMP_CHILD_FD, openProgramFd } from '../src/sandbox/box-process.js'
 import { readHostRoot } from '../src/sandbox/host-root.js'
+import { hostSeccompProgram } from '../src/sandbox/seccomp/box-filter.js'
 import { NO_LIMITS } from '../src/sandbox/sandbox-limits.js'
 import { BUSYBOX, testLayers, writeOciLayout } from '../test/integration/sandbox/oci-fixture.js'
 
@@ -32,13 +35,19 @@ function runsOption(argv: string[]): number {
 }
 
 /** Runs `command` `runs` times; returns each wall time in milliseconds. Fails on a non-zero exit. */
-function timeRuns(runs: number, command: string, args: string[], cwd: string): number[] {
+function timeRuns(
+  runs: number,
+  command: string,
+  args: string[],
+  cwd: string,
+  extraFds: number[] = [],
+): number[] {
   const times: number[] = []
   for (let i = 0; i < runs; i++) {
     const start = performance.now()
     const result = spawnSync(command, args, {
       cwd,
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'ignore', 'pipe', ...extraFds],
       encoding: 'utf8',
     })
     times.push(performance.now() - start)
@@ -54,8 +63,9 @@ function summary(name: string, times: number[]): string {
   return `${name.padEnd(14)} min ${fmt(at(0))}  median ${fmt(at(0.5))}  p90 ${fmt(at(0.9))}  max ${fmt(at(1))}`
 }
 
-function benchBareBox(runs: number, dir: string): number[] {
-  const sandboxDir = join(dir, 'box')
+/** The bare box, with the seccomp filter `tollgate run` installs or without it. */
+function benchBareBox(runs: number, dir: string, seccomp: boolean): number[] {
+  const sandboxDir = join(dir, seccomp ? 'box-seccomp' : 'box')
   mkdirSync(sandboxDir)
   // The bridge connects to the socket only when a client does; `true` never does.
   writeFileSync(join(sandboxDir, 'relay.sock'), '')
@@ -69,9 +79,25 @@ function benchBareBox(runs: number, dir: string): number[] {
     home: '/root',
     workdir: null,
     env: {},
+    imageEnv: {},
+    cwd: null,
+    user: null,
+    seccompFd: seccomp ? SECCOMP_CHILD_FD : null,
     limits: NO_LIMITS,
   })
-  return timeRuns(runs, 'bwrap', args, dir)
+  if (!seccomp) return timeRuns(runs, 'bwrap', args, dir)
+
+  // bwrap reads the program from the fd once per run, so each run gets a fresh one.
+  const times: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const fd = openProgramFd(sandboxDir, hostSeccompProgram())
+    try {
+      times.push(...timeRuns(1, 'bwrap', args, dir, [fd]))
+    } finally {
+      closeSync(fd)
+    }
+  }
+  return times
 }
 
 interface RunTimes {
@@ -141,7 +167,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-sandbox-'))
   try {
     console.log(`sandbox start-up, ${runs} runs of \`true\` each`)
-    console.log(summary('bwrap box', benchBareBox(runs, dir)))
+    console.log(summary('bwrap box', benchBareBox(runs, dir, false)))
+    console.log(summary('+ seccomp', benchBareBox(runs, dir, true)))
     const times = await benchTollgateRun(runs, dir)
     console.log(summary('tollgate run', times.host))
     if (times.image === null) console.log('run --image   skipped: no /bin/busybox')

@@ -78,7 +78,9 @@ function runCli(context: BenchContext, args: string[], input?: string): string {
 
 function serve(context: BenchContext, name: string, configFile: string): ChildProcess {
   const bin = join(context.repoRoot, 'bin', 'tollgate.js')
-  const args = [bin, 'serve', '--config', configFile]
+  // e.g. TOLLGATE_BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to see where time goes.
+  const nodeFlags = (process.env.TOLLGATE_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)
+  const args = [...nodeFlags, bin, 'serve', '--config', configFile]
   const { command, args: fullArgs } = pinned(context.pinning.proxyCpu, process.execPath, args)
 
   const logFile = join(context.dir, `${name}.out`)

@@ -17,7 +17,7 @@ export type AuditEventType =
   | 'sandbox.started'
   | 'sandbox.stopped'
 
-export type AuditDecision = DecisionKind | 'unauthenticated' | 'malformed' | 'error'
+export type AuditDecision = DecisionKind | 'unauthenticated' | 'malformed' | 'limited' | 'error'
 
 /**
  * One audit event as the rest of Tollgate hands it to the audit log. Every field is optional

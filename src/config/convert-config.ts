@@ -1,7 +1,9 @@
 import { convertRoutes, convertUpstreams } from './convert-endpoints.js'
 import { convertServer, type ConvertContext } from './convert-server.js'
+import { convertRate } from './convert-limits.js'
 import { hostPatternProblem, normaliseHost } from './host-pattern.js'
 import { addressRangeProblem } from './address-range.js'
+import { convertTunnel } from './convert-tunnel.js'
 import type {
   RawAgent,
   RawConfig,
@@ -54,6 +56,7 @@ function convertAgent(raw: RawAgent): AgentConfig {
     team: raw.team,
     policies: raw.policies ?? [],
     description: raw.description ?? null,
+    ...(raw.rate ? { rate: convertRate(raw.rate) } : {}),
   }
 }
 
@@ -79,6 +82,7 @@ function convertRule(raw: RawRule, path: ConfigPath, ctx: ConvertContext): RuleC
     websocket: raw.websocket ?? false,
     allowPlaintextCredential: raw.allowPlaintextCredential ?? false,
     ...convertAddresses(raw, [...path, 'addresses'], ctx),
+    ...convertTunnel(raw, path, ctx),
   }
 }
 

@@ -10,9 +10,8 @@ import {
   DEFAULT_STATE_DIR,
   DEFAULT_TIMEOUTS,
   MAX_TIMER_MS,
-  DEFAULT_CONNECTIONS_PER_AGENT,
-  DEFAULT_TUNNELS_PER_AGENT,
 } from './defaults.js'
+import { convertLimits } from './convert-limits.js'
 import { isDuration, parseDuration } from './duration.js'
 import type { IssueList } from './issue-list.js'
 import { formatListenAddress, parseListenAddress } from './listen-address.js'
@@ -39,10 +38,7 @@ export function convertServer(raw: RawServer = {}, ctx: ConvertContext): ServerC
     control: convertListener(raw.control, DEFAULT_CONTROL_LISTEN, 'control', ctx),
     timeouts: convertTimeouts(raw.timeouts ?? {}, ctx),
     shutdownGraceMs: convertShutdownGrace(raw.shutdownGrace, ctx),
-    limits: {
-      connectionsPerAgent: raw.limits?.connectionsPerAgent ?? DEFAULT_CONNECTIONS_PER_AGENT,
-      tunnelsPerAgent: raw.limits?.tunnelsPerAgent ?? DEFAULT_TUNNELS_PER_AGENT,
-    },
+    limits: convertLimits(raw.limits, ctx.issues),
     logLevel: raw.logLevel ?? DEFAULT_LOG_LEVEL,
     ...convertDns(raw.dns, ctx),
   }
@@ -97,6 +93,8 @@ function convertTimeouts(
     headersMs: timeout('headers', DEFAULT_TIMEOUTS.headersMs),
     bodyMs: timeout('body', DEFAULT_TIMEOUTS.bodyMs),
     idleMs: timeout('idle', DEFAULT_TIMEOUTS.idleMs),
+    requestBodyIdleMs: timeout('requestBodyIdle', DEFAULT_TIMEOUTS.requestBodyIdleMs),
+    requestMs: timeout('request', DEFAULT_TIMEOUTS.requestMs),
   }
 }
 

@@ -26,6 +26,10 @@ export const DEFAULT_TIMEOUTS: Readonly<TimeoutsConfig> = {
   // Long enough for a streamed LLM answer that pauses while the model thinks.
   bodyMs: 300_000,
   idleMs: 120_000,
+  // A client that pauses this long mid-body is stalled or hostile, not thinking.
+  requestBodyIdleMs: 30_000,
+  // Generous for uploads; a trickle that keeps just ahead of the idle timeout still ends.
+  requestMs: 600_000,
 }
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000
@@ -33,6 +37,19 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000
 /** Generous for one agent, small next to what one relay process can hold open. */
 export const DEFAULT_CONNECTIONS_PER_AGENT = 256
 export const DEFAULT_TUNNELS_PER_AGENT = 128
+
+/**
+ * Every accepted socket costs a file descriptor (two while it is proxied). Node raises its
+ * soft descriptor limit to the hard one at start, which is usually well above this.
+ */
+export const DEFAULT_CONNECTIONS = 4096
+
+/**
+ * A real client authenticates with its first request, so sockets without a token yet are few
+ * and short-lived; a pile of them is a flood.
+ */
+export const DEFAULT_UNAUTHENTICATED_CONNECTIONS = 1024
+export const DEFAULT_UNAUTHENTICATED_PER_ADDRESS = 128
 
 export const DEFAULT_LOG_LEVEL: ServerConfig['logLevel'] = 'info'
 

@@ -20,11 +20,27 @@ export interface RawServer {
     headers?: RawDuration
     body?: RawDuration
     idle?: RawDuration
+    requestBodyIdle?: RawDuration
+    request?: RawDuration
   }
   shutdownGrace?: RawDuration
-  limits?: { connectionsPerAgent?: number; tunnelsPerAgent?: number }
+  limits?: RawLimits
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
   dns?: { servers?: string[] }
+}
+
+export interface RawRateLimit {
+  requestsPerSecond: number
+  burst?: number
+}
+
+export interface RawLimits {
+  connectionsPerAgent?: number
+  tunnelsPerAgent?: number
+  connections?: number
+  unauthenticatedConnections?: number
+  unauthenticatedPerAddress?: number
+  rate?: RawRateLimit | null
 }
 
 export interface RawPerson {
@@ -39,6 +55,7 @@ export interface RawAgent {
   team: string
   policies?: string[]
   description?: string
+  rate?: RawRateLimit
 }
 
 export interface RawRule {
@@ -53,6 +70,7 @@ export interface RawRule {
   websocket?: boolean
   allowPlaintextCredential?: boolean
   addresses?: string[]
+  tunnel?: 'opaque'
 }
 
 export interface RawPolicy {

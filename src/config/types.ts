@@ -22,14 +22,35 @@ export interface TimeoutsConfig {
   bodyMs: number
   /** How long an idle agent connection or tunnel stays open. */
   idleMs: number
+  /** Longest silence allowed while an agent sends a request body (slow senders are cut). */
+  requestBodyIdleMs: number
+  /** Longest time an agent may take to send one whole request, head and body. */
+  requestMs: number
 }
 
-/** Caps on what one agent may hold open at once, so a flood from one cannot starve the rest. */
+/**
+ * Caps on what the relay holds open and on how fast each agent may ask, so a flood from one
+ * agent (or from someone with no token at all) cannot starve the rest.
+ */
 export interface LimitsConfig {
   /** Client connections (keep-alive sockets) per agent. */
   connectionsPerAgent: number
   /** CONNECT tunnels per agent. */
   tunnelsPerAgent: number
+  /** Client connections the process holds open at once, on every listener. */
+  connections: number
+  /** Connections that have not authenticated yet, on all listeners together. */
+  unauthenticatedConnections: number
+  /** Connections that have not authenticated yet, per source address (IPv6: per /64). */
+  unauthenticatedPerAddress: number
+  /** Each agent's request rate, unless the agent sets its own; null: not limited. */
+  rate: RateLimitConfig | null
+}
+
+/** A token bucket: `burst` requests at once, refilled at `requestsPerSecond`. */
+export interface RateLimitConfig {
+  requestsPerSecond: number
+  burst: number
 }
 
 export interface ServerConfig {
@@ -66,6 +87,8 @@ export interface AgentConfig {
   team: string
   policies: string[]
   description: string | null
+  /** This agent's request rate, instead of `server.limits.rate`. */
+  rate?: RateLimitConfig
 }
 
 export interface RuleConfig {
@@ -91,6 +114,13 @@ export interface RuleConfig {
    * only, plus the rule's own IP-literal hosts when requested by that literal.
    */
   addresses?: string[]
+  /**
+   * `opaque`: a CONNECT to one of the rule's hosts and ports is spliced to the destination byte
+   * for byte, without TLS interception (SSH to a Git host). Absent: an ordinary HTTP rule.
+   * The loader refuses it with wildcard hosts, without ports, or with a credential, paths,
+   * methods other than CONNECT, schemes or WebSocket.
+   */
+  tunnel?: 'opaque'
 }
 
 export interface PolicyConfig {

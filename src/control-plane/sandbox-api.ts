@@ -19,7 +19,7 @@ const MAX_BODY_BYTES = 64 * 1024
  * directory): file permissions are the authentication, so only the relay's own user — the
  * one who may read its state anyway — can register sandboxes.
  *
- * - `POST /sandboxes` `{ agent, command, limits }` → 201 the sandbox record
+ * - `POST /sandboxes` `{ agent, command, limits, seccomp, overlay? }` → 201 the sandbox record
  * - `GET /sandboxes` → 200 `{ sandboxes: [...] }`
  * - `DELETE /sandboxes/<id>` → 200, or 404 when it is not registered
  */
@@ -83,6 +83,8 @@ export function toJson(record: SandboxRecord): Record<string, unknown> {
     team: record.team,
     command: record.command,
     limits: record.limits,
+    seccomp: record.seccomp,
+    overlay: record.overlay ?? [],
     socket: record.socket,
     ca_file: record.caFile,
     started_at: record.startedAt,
@@ -90,7 +92,7 @@ export function toJson(record: SandboxRecord): Record<string, unknown> {
 }
 
 function parseRequest(body: unknown): SandboxRequest {
-  const { agent, command, limits } = (body ?? {}) as Record<string, unknown>
+  const { agent, command, limits, seccomp, overlay } = (body ?? {}) as Record<string, unknown>
   const isCommand =
     Array.isArray(command) &&
     command.length > 0 &&
@@ -101,7 +103,17 @@ function parseRequest(body: unknown): SandboxRequest {
       'expected { agent: string, command: string[], limits: {...} }',
     )
   }
-  return { agent, command, limits }
+  // A client that does not say its box has the seccomp filter is recorded as without it.
+  return { agent, command, limits, seccomp: seccomp === true, overlay: parseOverlay(overlay) }
+}
+
+/** Policy names narrowing the agent's; the manager checks that each one exists. */
+function parseOverlay(overlay: unknown): string[] {
+  if (overlay === undefined) return []
+  const isNames =
+    Array.isArray(overlay) && overlay.every((name) => typeof name === 'string' && name !== '')
+  if (isNames) return [...new Set(overlay as string[])]
+  throw new TollgateError('TOLLGATE_INVALID_ARGUMENT', 'overlay must be a list of policy names')
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

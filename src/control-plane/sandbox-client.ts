@@ -14,6 +14,10 @@ export interface SandboxInfo {
   team: string
   command: string[]
   limits: SandboxLimits
+  /** Whether `tollgate run` said it starts the box with the seccomp filter. */
+  seccomp: boolean
+  /** Policies narrowing the agent's for this sandbox (`--policy`). */
+  overlay: string[]
   socket: string
   ca_file: string
   started_at: string
@@ -27,8 +31,15 @@ export class SandboxClient {
     this.#socketPath = controlSocketPath(stateDir)
   }
 
-  async start(agent: string, command: string[], limits: SandboxLimits): Promise<SandboxInfo> {
-    return (await this.#call('POST', '/sandboxes', { agent, command, limits })) as SandboxInfo
+  async start(
+    agent: string,
+    command: string[],
+    limits: SandboxLimits,
+    isolation: { seccomp: boolean },
+    overlay: readonly string[] = [],
+  ): Promise<SandboxInfo> {
+    const body = { agent, command, limits, seccomp: isolation.seccomp, overlay }
+    return (await this.#call('POST', '/sandboxes', body)) as SandboxInfo
   }
 
   async list(): Promise<SandboxInfo[]> {

@@ -11,7 +11,7 @@ export const ERRORS = {
   TOLLGATE_BAD_HOST: { status: 400, message: 'the request host is not a valid host name' },
   TOLLGATE_UNSUPPORTED_SCHEME: { status: 400, message: 'only http and https are relayed' },
   TOLLGATE_UNKNOWN_ROUTE: { status: 404, message: 'no reverse route has that name' },
-  TOLLGATE_REQUEST_TIMEOUT: { status: 408, message: 'the request head did not arrive in time' },
+  TOLLGATE_REQUEST_TIMEOUT: { status: 408, message: 'the request did not arrive in time' },
   TOLLGATE_HEADERS_TOO_LARGE: { status: 431, message: 'the request head is too large' },
 
   // 407: who is asking is not known.
@@ -37,6 +37,10 @@ export const ERRORS = {
     status: 429,
     message: 'the agent has reached its limit of open connections or tunnels',
   },
+  TOLLGATE_RATE_LIMITED: {
+    status: 429,
+    message: 'the agent is sending requests faster than its rate limit allows',
+  },
 
   // 421: the tunnel and the request inside it disagree about the host.
   TOLLGATE_MISDIRECTED: { status: 421, message: 'the request host does not match the tunnel' },
@@ -46,6 +50,10 @@ export const ERRORS = {
   TOLLGATE_SECRET_UNAVAILABLE: {
     status: 503,
     message: 'the credential for this rule is unavailable',
+  },
+  TOLLGATE_OVERLOADED: {
+    status: 503,
+    message: 'the relay holds as many connections as it accepts; try again shortly',
   },
   TOLLGATE_INTERNAL: { status: 500, message: 'internal relay error' },
   TOLLGATE_UPSTREAM_CONNECT: { status: 502, message: 'the upstream could not be reached' },

@@ -30,6 +30,9 @@ interface TokenRow {
 /** Longest lifetime a token may be given: long-lived agent credentials are what we replace. */
 export const MAX_TOKEN_TTL_MS = 366 * 24 * 3600 * 1000
 
+/** Token-to-hash memo entries before the memo starts over. */
+const MAX_REMEMBERED_HASHES = 10_000
+
 /**
  * Agent tokens in the store. The CLI issues and revokes; the running relay verifies on every
  * request and polls `revocationsSince` so that a revoke from another process also cuts open
@@ -42,6 +45,12 @@ export class TokenStore {
   #byId: Statement<[string], TokenRow>
   /** Rows already read, by hash and by id; only when the owner keeps them fresh (`forget`). */
   #cache: { byHash: Map<string, TokenRow>; byId: Map<string, TokenRow> } | null
+  /**
+   * Hashes of tokens that verified, by token: every request presents its token again, and
+   * hashing it each time is a measurable share of the relay's per-request work. Bounded, and
+   * only kept alongside the row cache, whose `forget` keeps revocation exact.
+   */
+  #hashes: Map<string, string> | null
 
   /**
    * @param options.cache keep verified tokens in memory. Only for a process that calls
@@ -52,6 +61,7 @@ export class TokenStore {
     this.#db = db
     this.#now = options.now ?? Date.now
     this.#cache = options.cache ? { byHash: new Map(), byId: new Map() } : null
+    this.#hashes = options.cache ? new Map() : null
     this.#byHash = db.prepare('SELECT * FROM tokens WHERE hash = ?')
     this.#byId = db.prepare('SELECT * FROM tokens WHERE id = ?')
   }
@@ -83,16 +93,24 @@ export class TokenStore {
   /** The live token record for a presented token, or null if unknown, expired or revoked. */
   verify(token: string): TokenRecord | null {
     if (!isTokenShaped(token)) return null
-    const hash = hashToken(token)
-    const row = this.#cache?.byHash.get(hash) ?? this.#byHash.get(hash)
+    const hash = this.#hashes?.get(token) ?? hashToken(token)
+    const row = this.#cache?.byHash.get(hash) ?? readStore(() => this.#byHash.get(hash))
     if (!row || !this.#isLive(row)) return null
     this.#remember(hash, row)
+    this.#rememberHash(token, hash)
     return toRecord(row)
+  }
+
+  #rememberHash(token: string, hash: string): void {
+    const hashes = this.#hashes
+    if (!hashes || hashes.has(token)) return
+    if (hashes.size >= MAX_REMEMBERED_HASHES) hashes.clear()
+    hashes.set(token, hash)
   }
 
   /** Re-checks a token already verified once (e.g. per request inside a tunnel). */
   isLive(id: string): boolean {
-    const row = this.#cache?.byId.get(id) ?? this.#byId.get(id)
+    const row = this.#cache?.byId.get(id) ?? readStore(() => this.#byId.get(id))
     return row !== undefined && this.#isLive(row)
   }
 
@@ -162,5 +180,20 @@ function toRecord(row: TokenRow): TokenRecord {
     expiresAt: new Date(row.expires_at),
     revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
     note: row.note,
+  }
+}
+
+/**
+ * Runs a read of the token table. A store that cannot be read (a broken or altered file) is
+ * TOLLGATE_STORE_UNAVAILABLE, which the relay answers with 503: the caller is refused, never
+ * waved through, and the operator sees a store fault rather than an internal error.
+ */
+function readStore<T>(read: () => T): T {
+  try {
+    return read()
+  } catch (cause) {
+    throw new TollgateError('TOLLGATE_STORE_UNAVAILABLE', 'the token store cannot be read', {
+      cause,
+    })
   }
 }

@@ -21,16 +21,20 @@ export class CompiledPolicy {
 
   readonly #denies = new HostIndex()
   readonly #allows = new HostIndex()
+  /** Opaque-tunnel rules live apart: they must never answer an HTTP request or `mayAllow`. */
+  readonly #opaque = new HostIndex()
 
   constructor(config: PolicyConfig) {
     this.name = config.name
     this.mode = config.mode
     this.rules = config.rules.map((rule, order) => new CompiledRule(config.name, rule, order))
 
-    for (const rule of this.rules) {
-      const index = rule.effect === 'deny' ? this.#denies : this.#allows
-      index.add(rule)
-    }
+    for (const rule of this.rules) this.#indexFor(rule).add(rule)
+  }
+
+  #indexFor(rule: CompiledRule): HostIndex {
+    if (rule.effect === 'deny') return this.#denies
+    return rule.opaque ? this.#opaque : this.#allows
   }
 
   /** The first deny rule (in declaration order) that matches the target; `host` is its host. */
@@ -53,6 +57,16 @@ export class CompiledPolicy {
     return this.#allows.first(host, matchesEndpoint, endpoint)
   }
 
+  /** The first opaque-tunnel rule allowing a raw tunnel to this host and port. */
+  firstOpaque(host: HostKeys, port: number): CompiledRule | null {
+    return this.#opaque.first(host, allowsTunnel, port)
+  }
+
+  /** The first deny rule that shuts a raw tunnel to this host and port. */
+  firstTunnelDeny(host: HostKeys, port: number): CompiledRule | null {
+    return this.#denies.first(host, deniesTunnel, port)
+  }
+
   /** Whether a deny rule shuts every method and path on this host and endpoint. */
   deniesWholeHost(host: HostKeys, endpoint: Endpoint): boolean {
     return this.#denies.first(host, deniesEverything, endpoint) !== null
@@ -69,4 +83,12 @@ function matchesEndpoint(rule: CompiledRule, endpoint: Endpoint): boolean {
 
 function deniesEverything(rule: CompiledRule, endpoint: Endpoint): boolean {
   return rule.coversAllRequests && matchesEndpoint(rule, endpoint)
+}
+
+function allowsTunnel(rule: CompiledRule, port: number): boolean {
+  return rule.allowsTunnelTo(port)
+}
+
+function deniesTunnel(rule: CompiledRule, port: number): boolean {
+  return rule.deniesTunnelTo(port)
 }

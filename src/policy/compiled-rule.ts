@@ -18,6 +18,8 @@ export class CompiledRule {
   readonly credential: string | null
   /** Every method and every path: a deny rule like this closes the whole host. */
   readonly coversAllRequests: boolean
+  /** An opaque-tunnel rule: it allows raw CONNECT tunnels only, never an HTTP request. */
+  readonly opaque: boolean
   /**
    * The decision this rule makes on its own, frozen and shared between calls so deciding does
    * not allocate; callers must treat decisions as read-only.
@@ -44,6 +46,7 @@ export class CompiledRule {
     this.#paths = compilePaths(rule.paths)
 
     this.coversAllRequests = this.#methods === null && this.#paths === null
+    this.opaque = rule.tunnel === 'opaque'
     this.decision = buildDecision(this.ref, rule)
   }
 
@@ -60,11 +63,32 @@ export class CompiledRule {
     return this.#ports === null ? port === defaultPort(scheme) : this.#ports.has(port)
   }
 
+  /** Whether an opaque-tunnel rule lists this port (it always lists its ports). */
+  allowsTunnelTo(port: number): boolean {
+    return this.opaque && this.#ports !== null && this.#ports.has(port)
+  }
+
+  /**
+   * Whether this deny rule shuts a raw tunnel to `port`: it covers every path, every method or
+   * CONNECT, and the port (listed, or the default port of one of its schemes).
+   */
+  deniesTunnelTo(port: number): boolean {
+    if (this.#paths !== null) return false
+    if (this.#methods !== null && !this.#methods.has('CONNECT')) return false
+    if (this.#ports !== null) return this.#ports.has(port)
+
+    const schemes = this.#schemes ?? ANY_SCHEME
+    for (const scheme of schemes) if (defaultPort(scheme) === port) return true
+    return false
+  }
+
   /** Whether one of the rule's host patterns matches; a linear check for explain and tests. */
   matchesHost(host: string): boolean {
     return this.hosts.some((pattern) => hostMatches(pattern, host))
   }
 }
+
+const ANY_SCHEME: readonly Scheme[] = ['http', 'https']
 
 function upperCase(method: string): string {
   return method.toUpperCase()

@@ -1,18 +1,20 @@
 import type { AgentConfig, PolicyConfig } from '../config/types.js'
 import { TollgateError } from '../errors/tollgate-error.js'
-import {
-  decideForAgent,
-  mayAgentConnect,
-  NO_MATCH_DECISION,
-  type CompiledAgent,
-} from './agent-decision.js'
+import { decideForAgent, NO_MATCH_DECISION, type CompiledAgent } from './agent-decision.js'
 import { CompiledPolicy } from './compiled-policy.js'
+import { decideConnect, type ConnectDecision } from './connect-decision.js'
+import { hostKeys } from './host-index.js'
+import { narrowByOverlay, resolveOverlay } from './overlay.js'
 import type { Decision, RequestTarget } from './request-target.js'
 
 /**
  * Decides requests from policy. Compiled once per configuration version and then read-only,
  * so one instance can be shared by every connection; a reload compiles a new engine and swaps
  * the reference.
+ *
+ * A sandbox may carry a policy overlay: names of policies that narrow its agent's. Overlays
+ * are resolved by name at every decision, so a reload applies to running sandboxes at once,
+ * and a name the new configuration lacks denies everything.
  *
  * @example
  * const engine = PolicyEngine.compile(config.policies, config.agents)
@@ -21,10 +23,16 @@ import type { Decision, RequestTarget } from './request-target.js'
  */
 export class PolicyEngine {
   readonly #agents: ReadonlyMap<string, CompiledAgent>
+  readonly #policies: ReadonlyMap<string, CompiledPolicy>
   readonly #ruleCount: number
 
-  private constructor(agents: ReadonlyMap<string, CompiledAgent>, ruleCount: number) {
+  private constructor(
+    agents: ReadonlyMap<string, CompiledAgent>,
+    policies: ReadonlyMap<string, CompiledPolicy>,
+    ruleCount: number,
+  ) {
     this.#agents = agents
+    this.#policies = policies
     this.#ruleCount = ruleCount
   }
 
@@ -40,27 +48,57 @@ export class PolicyEngine {
     for (const agent of agents) byAgent.set(agent.name, compileAgent(agent, compiled))
 
     const ruleCount = policies.reduce((sum, policy) => sum + policy.rules.length, 0)
-    return new PolicyEngine(byAgent, ruleCount)
+    return new PolicyEngine(byAgent, compiled, ruleCount)
   }
 
   /**
-   * Decides one canonical request for an agent. Never throws: an agent the engine does not
-   * know is denied with TOLLGATE_POLICY_NO_MATCH. The returned object may be shared between
-   * calls and is frozen; do not modify it.
+   * Decides one canonical request for an agent, narrowed by a sandbox's `overlay` (policy
+   * names) when one is given. Never throws: an agent the engine does not know is denied with
+   * TOLLGATE_POLICY_NO_MATCH. The returned object may be shared between calls and is frozen;
+   * do not modify it.
    */
-  decide(agent: string, target: RequestTarget): Decision {
+  decide(agent: string, target: RequestTarget, overlay?: readonly string[]): Decision {
     const compiled = this.#agents.get(agent)
-    return compiled === undefined ? NO_MATCH_DECISION : decideForAgent(compiled, target)
+    if (compiled === undefined) return NO_MATCH_DECISION
+
+    const decision = decideForAgent(compiled, target)
+    if (overlay === undefined || overlay.length === 0) return decision
+
+    const resolved = resolveOverlay(this.#policies, overlay)
+    return narrowByOverlay(decision, resolved, hostKeys(target.host), target)
   }
 
   /**
-   * Whether the agent may open a CONNECT tunnel to `host:port` (canonical host). False for an
-   * unknown agent, when no enforced allow rule could match an https request there, or when an
-   * enforced deny rule shuts the whole host; always true for a monitor-only agent.
+   * Whether the agent may open an intercepted CONNECT tunnel to `host:port` (canonical host).
+   * False for an unknown agent, when no enforced allow rule could match an https request
+   * there, or when an enforced deny rule shuts the whole host; always true for a monitor-only
+   * agent. An overlay must allow it the same way.
    */
-  mayConnect(agent: string, host: string, port: number): boolean {
+  mayConnect(agent: string, host: string, port: number, overlay?: readonly string[]): boolean {
+    return this.decideConnect(agent, host, port, overlay).kind === 'intercept'
+  }
+
+  /**
+   * Decides `CONNECT host:port`: intercept it, splice it as an opaque tunnel (an opaque-tunnel
+   * rule allows it), or refuse it with the deciding rule.
+   */
+  decideConnect(
+    agent: string,
+    host: string,
+    port: number,
+    overlay?: readonly string[],
+  ): ConnectDecision {
     const compiled = this.#agents.get(agent)
-    return compiled !== undefined && mayAgentConnect(compiled, host, port)
+    if (compiled === undefined) return { kind: 'refuse', decision: NO_MATCH_DECISION }
+
+    const resolved =
+      overlay === undefined || overlay.length === 0 ? null : resolveOverlay(this.#policies, overlay)
+    return decideConnect(compiled, resolved, host, port)
+  }
+
+  /** Whether the configuration has a policy of this name (overlays name existing policies). */
+  hasPolicy(name: string): boolean {
+    return this.#policies.has(name)
   }
 
   /** How many rules the configuration holds (each rule counted once, however many agents). */

@@ -68,7 +68,7 @@ function findMatches(engine: PolicyEngine, agent: string, target: RequestTarget)
 
   return policies.flatMap((policy) =>
     policy.rules
-      .filter((rule) => rule.matchesHost(target.host) && rule.matches(target))
+      .filter((rule) => !rule.opaque && rule.matchesHost(target.host) && rule.matches(target))
       .map((rule) => ({
         id: rule.ref.id,
         policy: policy.name,

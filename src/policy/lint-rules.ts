@@ -46,7 +46,9 @@ export function lintRuleOrder(policy: PolicyConfig): LintFinding[] {
       )
     }
 
-    const shadow = earlier.find((other) => other.effect === rule.effect && ruleCovers(other, rule))
+    const shadow = earlier.find(
+      (other) => other.effect === rule.effect && isSameKind(other, rule) && ruleCovers(other, rule),
+    )
     if (shadow !== undefined) {
       const message =
         `rule is shadowed by earlier ${shadow.effect} rule "${shadow.name}": ` + 'it never decides'
@@ -60,6 +62,11 @@ export function lintRuleOrder(policy: PolicyConfig): LintFinding[] {
     }
   })
   return found
+}
+
+/** An opaque-tunnel rule and an HTTP rule never answer the same question. */
+function isSameKind(a: RuleConfig, b: RuleConfig): boolean {
+  return (a.tunnel === 'opaque') === (b.tunnel === 'opaque')
 }
 
 function findCoveringDeny(policy: PolicyConfig, rule: RuleConfig): RuleConfig | undefined {

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { LimitsConfig } from '../config/types.js'
 import { TollgateError } from '../errors/tollgate-error.js'
+import type { ConnectionAdmission } from './limits/connection-admission.js'
 
 /** A plain client connection, or one that became a CONNECT tunnel. */
 export type ConnectionKind = 'connection' | 'tunnel'
@@ -20,10 +21,16 @@ export class ConnectionRegistry {
   #byToken = new Map<string, { agent: string; sockets: Set<Duplex> }>()
   #perAgent = new Map<string, AgentCounts>()
   #limits: () => LimitsConfig
+  #admission: ConnectionAdmission | null
 
-  /** @param limits read on every new connection, so a reload changes them at once. */
-  constructor(limits: () => LimitsConfig) {
+  /**
+   * @param limits read on every new connection, so a reload changes them at once.
+   * @param admission told when a connection proves its caller, so it stops counting as
+   *   unauthenticated.
+   */
+  constructor(limits: () => LimitsConfig, admission: ConnectionAdmission | null = null) {
     this.#limits = limits
+    this.#admission = admission
   }
 
   /**
@@ -40,6 +47,7 @@ export class ConnectionRegistry {
       this.#byToken.set(tokenId, entry)
     }
     entry.sockets.add(socket)
+    this.#admission?.authenticated(socket)
     socket.once('close', () => {
       counts[kind]--
       if (counts.connection + counts.tunnel === 0) this.#perAgent.delete(agent)

@@ -15,6 +15,11 @@ import type { RelayStateHolder } from './relay-state.js'
 export interface Caller extends AgentIdentity {
   tokenId: string | null
   sandboxId: string | null
+  /**
+   * The sandbox's policy overlay: names of policies that narrow the agent's own for every
+   * request of this caller. Absent for token callers.
+   */
+  overlay?: readonly string[]
 }
 
 /** A caller proved by a token (the shared proxy, reverse routes). */

@@ -13,6 +13,8 @@ export interface RelayState {
   engine: PolicyEngine
   directory: Directory
   credentials: Map<string, CredentialConfig>
+  /** The credentials injected by placeholder swap: every request is searched for these. */
+  placeholders: readonly CredentialConfig[]
   routes: Map<string, RouteConfig>
 }
 
@@ -24,6 +26,7 @@ export function buildRelayState(loaded: LoadedConfig): RelayState {
     engine: PolicyEngine.compile(config.policies, config.agents),
     directory: new Directory(config),
     credentials: new Map(config.credentials.map((c) => [c.name, c])),
+    placeholders: config.credentials.filter((c) => c.inject.kind === 'placeholder'),
     routes: new Map(config.routes.map((r) => [r.name, r])),
   }
 }

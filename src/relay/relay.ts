@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { ListenConfig, LoadedConfig } from '../config/types.js'
 import { ConnectionRegistry } from './connection-registry.js'
+import { RelayLimits } from './limits/relay-limits.js'
 import { RequestIdGenerator } from './exchange/request-id.js'
 import type { RelayDeps } from './exchange/exchange.js'
 import { createForwardProxy } from './listeners/forward-proxy.js'
@@ -42,11 +43,14 @@ export class Relay {
   #poller: NodeJS.Timeout | null = null
 
   constructor(deps: RelayDeps, leaves: LeafCache) {
+    const config = () => deps.state.current.loaded.config
+    const limits = new RelayLimits(config, deps.upstreams.timeouts, deps.metrics.registry)
     this.#deps = {
       ...deps,
       leaves,
       ids: new RequestIdGenerator(),
-      connections: new ConnectionRegistry(() => deps.state.current.loaded.config.server.limits),
+      connections: new ConnectionRegistry(() => config().server.limits, limits.admission),
+      limits,
     }
     const proxy = createForwardProxy(this.#deps, tokenIdentifier(this.#deps))
     this.#proxy = proxy.server
@@ -159,6 +163,7 @@ export class Relay {
   #createReverseServer(): Server {
     const server = createServer(httpServerOptions(this.#deps.upstreams.timeouts))
     server.maxHeadersCount = 0
+    server.on('connection', (socket: Socket) => this.#deps.limits.admitConnection(socket))
     server.on('request', (req, res) => handleReverseRequest(this.#deps, req, res))
     server.on('clientError', (error, socket) => handleClientError(this.#deps, error, socket))
     server.on('checkContinue', (req, res) => handleReverseRequest(this.#deps, req, res))

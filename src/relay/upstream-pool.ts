@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import { Agent, type Dispatcher } from 'undici'
 import type { DnsConfig, TimeoutsConfig, UpstreamConfig } from '../config/types.js'
 import type { AddressAllowance } from './destination/allowance.js'
@@ -77,6 +78,19 @@ export class UpstreamPool {
     return group.agents.get(key) ?? this.#addAgent(group, key, allowance)
   }
 
+  /**
+   * A raw TCP connection for an opaque tunnel, opened by the same pinned connector as pooled
+   * ones: the name is resolved once, every answer checked against `allowance`, and exactly the
+   * checked address dialled. Never pooled: the tunnel owns the socket.
+   */
+  connectRaw(host: string, port: number, allowance: AddressAllowance | null): Promise<Socket> {
+    const connect = this.#connector(null, allowance)
+    const target = { hostname: host, protocol: 'tcp:', port: String(port) }
+    return new Promise((resolve, reject) => {
+      connect(target, (error, socket) => (error === null ? resolve(socket) : reject(error)))
+    })
+  }
+
   get timeouts(): TimeoutsConfig {
     return this.#timeouts
   }
@@ -94,7 +108,18 @@ export class UpstreamPool {
   }
 
   #createAgent(caPem: string | null, allowance: AddressAllowance | null): Agent {
-    const connect = pinnedConnector({
+    return new Agent({
+      connect: this.#connector(caPem, allowance),
+      headersTimeout: this.#timeouts.headersMs,
+      bodyTimeout: this.#timeouts.bodyMs,
+      keepAliveTimeout: 30_000,
+      connections: 256,
+      pipelining: 1,
+    })
+  }
+
+  #connector(caPem: string | null, allowance: AddressAllowance | null) {
+    return pinnedConnector({
       connect: {
         timeout: this.#timeouts.connectMs,
         rejectUnauthorized: true,
@@ -104,14 +129,6 @@ export class UpstreamPool {
       resolver: () => this.#resolver,
       self: this.#self,
       timeoutMs: this.#timeouts.connectMs,
-    })
-    return new Agent({
-      connect,
-      headersTimeout: this.#timeouts.headersMs,
-      bodyTimeout: this.#timeouts.bodyMs,
-      keepAliveTimeout: 30_000,
-      connections: 256,
-      pipelining: 1,
     })
   }
 }

@@ -9,6 +9,7 @@ import {
   BRIDGE_FAILED_STATUS,
 } from './box-paths.js'
 import type { HostRoot } from './host-root.js'
+import type { BoxUser } from './image/image-user.js'
 import type { SandboxLimits } from './sandbox-limits.js'
 
 /** Everything that decides one box's bubblewrap command line. */
@@ -27,10 +28,19 @@ export interface BoxSpec {
   workdir: string | null
   /** Extra environment (placeholders, TERM, LANG); nothing else of the host's is passed. */
   env: Record<string, string>
+  /** The image config's `Env`: the base that `env` and Tollgate's own variables override. */
+  imageEnv: Record<string, string>
+  /** Where the command starts, when not in the working directory (an image's WorkingDir). */
+  cwd: string | null
+  /** The image's `User` as numbers, or null to stay the caller's user mapped into the box. */
+  user: BoxUser | null
+  /** The fd in bwrap's process holding the seccomp program, or null for none (--no-seccomp). */
+  seccompFd: number | null
   limits: SandboxLimits
 }
 
-const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+/** The box's PATH unless an image's Env sets one. */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 /** Variables through which common clients (curl, Node, Python, Git, AWS) find a CA bundle. */
 export const CA_VARIABLES = [
@@ -51,11 +61,13 @@ export const CA_VARIABLES = [
 export function bwrapArgs(spec: BoxSpec): string[] {
   return [
     ...namespaceArgs(spec.sandboxId),
+    ...userArgs(spec.user),
+    ...seccompArgs(spec.seccompFd),
     ...rootArgs(spec),
     ...privateMountArgs(spec),
     ...envArgs(spec),
     '--chdir',
-    spec.workdir ?? BOX_FRESH_WORKDIR,
+    spec.cwd ?? spec.workdir ?? BOX_FRESH_WORKDIR,
     '--',
     '/bin/sh',
     '-c',
@@ -77,6 +89,19 @@ function namespaceArgs(sandboxId: string): string[] {
     '--hostname',
     `tollgate-${sandboxId.slice(-8)}`,
   ]
+}
+
+// bwrap maps the caller's uid and gid to these inside the box's user namespace; outside, the
+// processes stay the caller's.
+function userArgs(user: BoxUser | null): string[] {
+  if (user === null) return []
+  return ['--uid', String(user.uid), '--gid', String(user.gid)]
+}
+
+// bwrap reads the program from this fd and installs it just before it execs the wrapper, so
+// the wrapper, the bridge and the agent all run under it.
+function seccompArgs(fd: number | null): string[] {
+  return fd === null ? [] : ['--seccomp', String(fd)]
 }
 
 function rootArgs(spec: BoxSpec): string[] {
@@ -107,9 +132,18 @@ function privateMountArgs(spec: BoxSpec): string[] {
   return args
 }
 
-/** The box's whole environment: nothing of the host's leaks in (no AWS_*, no tokens). */
+/**
+ * The box's whole environment: nothing of the host's leaks in (no AWS_*, no tokens). An
+ * image's Env is the base; Tollgate's proxy, CA and HOME variables always win over it, so an
+ * image cannot route the agent around the relay's CA or the box's own home.
+ */
 export function boxEnv(spec: BoxSpec): Record<string, string> {
-  const env: Record<string, string> = { ...spec.env, PATH, HOME: spec.home }
+  const env: Record<string, string> = {
+    ...spec.imageEnv,
+    ...spec.env,
+    PATH: spec.imageEnv['PATH'] ?? DEFAULT_PATH,
+    HOME: spec.home,
+  }
   for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy']) {
     env[name] = BOX_PROXY_URL
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AuditLog } from '../audit/audit-log.js'
 import { TollgateError } from '../errors/tollgate-error.js'
@@ -7,12 +7,17 @@ import type { Logger } from '../observability/logger.js'
 import type { RelayStateHolder } from '../relay/relay-state.js'
 import type { SandboxBinding } from '../relay/listeners/sandbox-listener.js'
 import type { SandboxLimits } from './sandbox-limits.js'
+import { clearStoppedSandboxes } from './sandbox-dirs.js'
 
 /** What `tollgate run` asks for. */
 export interface SandboxRequest {
   agent: string
   command: string[]
   limits: SandboxLimits
+  /** Whether the box runs under the seccomp filter (`--no-seccomp` turns it off). */
+  seccomp: boolean
+  /** Policies narrowing the agent's for this sandbox (`--policy`); absent or empty: none. */
+  overlay?: string[]
 }
 
 /** A registered sandbox, as the control API lists it. */
@@ -44,8 +49,10 @@ export interface SandboxManagerParts {
 
 /**
  * The running relay's sandboxes. Each has a directory `<stateDir>/sandboxes/<id>` (0700)
- * holding its relay socket and a copy of the CA; registering opens the listener, stopping
- * closes it (cutting its connections) and removes the directory. Start and stop are audited.
+ * holding its relay socket, a copy of the CA and the output log `tollgate run` writes;
+ * registering opens the listener, stopping closes it (cutting its connections) and removes all
+ * but the output log, which `tollgate sandbox logs` reads afterwards. Start and stop are
+ * audited.
  */
 export class SandboxManager {
   #parts: SandboxManagerParts
@@ -54,8 +61,8 @@ export class SandboxManager {
   constructor(parts: SandboxManagerParts) {
     this.#parts = parts
     // Sandboxes of a relay that died are not coming back: their sockets must not linger.
-    rmSync(this.#root, { recursive: true, force: true })
     mkdirSync(this.#root, { recursive: true, mode: 0o700 })
+    clearStoppedSandboxes(this.#root, () => false)
   }
 
   get #root(): string {
@@ -76,6 +83,7 @@ export class SandboxManager {
     if (!identity) {
       throw new TollgateError('TOLLGATE_NOT_FOUND', `no agent named ${request.agent} in config`)
     }
+    this.#requireOverlayPolicies(request.overlay ?? [])
     const id = `sbx_${randomBytes(8).toString('hex')}`
     const dir = join(this.#root, id)
     mkdirSync(dir, { mode: 0o700 })
@@ -92,7 +100,7 @@ export class SandboxManager {
     }
     this.#sandboxes.set(id, record)
     try {
-      const binding = { id, agent: identity.agent }
+      const binding = { id, agent: identity.agent, overlay: request.overlay ?? [] }
       await this.#parts.relay.openSandbox(binding, record.socket, () => this.#sandboxes.has(id))
       await this.#record('sandbox.started', record)
     } catch (error) {
@@ -104,6 +112,14 @@ export class SandboxManager {
       'sandbox started',
     )
     return record
+  }
+
+  // An overlay naming no policy would deny everything the box does; refuse it up front instead.
+  #requireOverlayPolicies(names: readonly string[]): void {
+    const { engine } = this.#parts.state.current
+    const unknown = names.find((name) => !engine.hasPolicy(name))
+    if (unknown === undefined) return
+    throw new TollgateError('TOLLGATE_INVALID_ARGUMENT', `no policy named ${unknown} in config`)
   }
 
   /** Unregisters a sandbox, cuts its connections and audits the stop; false if unknown. */
@@ -124,7 +140,7 @@ export class SandboxManager {
     // Unregister first: a request racing the close is refused by the per-request check.
     this.#sandboxes.delete(record.id)
     await this.#parts.relay.closeSandbox(record.id)
-    rmSync(join(this.#root, record.id), { recursive: true, force: true })
+    clearStoppedSandboxes(this.#root, (id) => this.#sandboxes.has(id))
   }
 
   #record(type: 'sandbox.started' | 'sandbox.stopped', record: SandboxRecord, reason?: string) {
@@ -138,6 +154,8 @@ export class SandboxManager {
       detail: {
         command: record.command,
         limits: record.limits,
+        seccomp: record.seccomp,
+        overlay: record.overlay ?? [],
         ...(reason === undefined ? {} : { reason }),
       },
     })

@@ -31,7 +31,9 @@ export async function startEchoUpstream(tls?: {
   key: string
 }): Promise<EchoUpstream> {
   const received: EchoRecord[] = []
-  const handler = (req: IncomingMessage, res: ServerResponse) => void respond(req, res, received)
+  // A body the relay aborts midway (a slow sender it cut) rejects the read: drop that request.
+  const handler = (req: IncomingMessage, res: ServerResponse) =>
+    void respond(req, res, received).catch(() => res.destroy())
   const server: Server = tls ? createHttpsServer(tls, handler) : createHttpServer(handler)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {

@@ -34,6 +34,9 @@ export interface Harness {
   stop(): Promise<void>
 }
 
+// `serverExtra` may bring its own `timeouts:` line, which then replaces this one.
+const TIMEOUTS = '  timeouts: { connect: 5s, headers: 10s, body: 10s, idle: 30s }\n'
+
 const SERVER = (stateDir: string, serverExtra: string) => `
 version: 1
 server:
@@ -41,8 +44,7 @@ server:
   proxy: { listen: 127.0.0.1:0 }
   reverse: { listen: 127.0.0.1:0 }
   control: { listen: 127.0.0.1:0 }
-  timeouts: { connect: 5s, headers: 10s, body: 10s, idle: 30s }
-  shutdownGrace: 2s
+${/^ {2}timeouts:/m.test(serverExtra) ? '' : TIMEOUTS}  shutdownGrace: 2s
   logLevel: debug
 ${serverExtra}`
 

@@ -21,7 +21,10 @@ function withFilters(command: Command): Command {
   return command
     .option('--agent <name>', 'only this agent')
     .option('--owner <email>', 'only agents of this owner')
-    .option('--decision <kind>', 'allow | deny | would_deny | unauthenticated | malformed | error')
+    .option(
+      '--decision <kind>',
+      'allow | deny | would_deny | unauthenticated | malformed | limited | error',
+    )
     .option('--host <host>', 'only this host')
     .option('--type <type>', 'only this event type, e.g. request.decided')
     .option('--since <time>', 'from this time (ISO 8601)')

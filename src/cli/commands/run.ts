@@ -1,14 +1,28 @@
-import { spawn } from 'node:child_process'
-import { constants, homedir } from 'node:os'
-import { resolve } from 'node:path'
+import { homedir } from 'node:os'
+import { dirname, resolve } from 'node:path'
 import { Option, type Command } from 'commander'
 import { SandboxClient, type SandboxInfo } from '../../control-plane/sandbox-client.js'
 import { TollgateError } from '../../errors/tollgate-error.js'
 import { BOX_FRESH_WORKDIR } from '../../sandbox/box-paths.js'
+import {
+  closeFd,
+  openProgramFd,
+  runBox,
+  SECCOMP_CHILD_FD,
+  WALL_TIME_STATUS,
+} from '../../sandbox/box-process.js'
 import { bwrapArgs, type BoxSpec } from '../../sandbox/bwrap-argv.js'
 import { findExecutable } from '../../sandbox/find-executable.js'
 import { readHostRoot } from '../../sandbox/host-root.js'
+import {
+  boxCommand,
+  EMPTY_IMAGE_CONFIG,
+  imageEnv,
+  type ImageConfig,
+} from '../../sandbox/image/image-config.js'
+import { resolveImageUser } from '../../sandbox/image/image-user.js'
 import { addMountPoints, prepareImage } from '../../sandbox/image/prepare-image.js'
+import { OutputLog, outputLogPath } from '../../sandbox/output-log.js'
 import { checkWorkdir, placeholderEnv } from '../../sandbox/run-options.js'
 import {
   parseCount,
@@ -16,6 +30,8 @@ import {
   parseSize,
   type SandboxLimits,
 } from '../../sandbox/sandbox-limits.js'
+import { hostSeccompProgram } from '../../sandbox/seccomp/box-filter.js'
+import { requireOverlayPolicies } from '../../policy/overlay-names.js'
 import { loadConfig, type GlobalOptions } from '../context.js'
 
 interface RunOptions {
@@ -28,10 +44,11 @@ interface RunOptions {
   cpuSeconds?: number
   wallTime?: number
   envPlaceholder: string[]
+  /** False with `--no-seccomp`. */
+  seccomp: boolean
+  /** Overlay policies narrowing the agent's (`--policy`, repeatable). */
+  policy: string[]
 }
-
-/** Exit status when the wall time ran out, as timeout(1) reports it. */
-const WALL_TIME_STATUS = 124
 
 const LIMITS_HELP = `
 Limits (all off unless given):
@@ -44,8 +61,15 @@ Limits (all off unless given):
 
 The box: new user, PID, network, IPC, UTS, mount and cgroup namespaces; no network but
 loopback, where 127.0.0.1:3128 leads to this sandbox's own relay listener; the host system
-read-only; a fresh $HOME, /tmp and /run; the working directory read-write. No seccomp filter
-and no cgroup limits yet: see docs/sandbox.md.
+read-only; a fresh $HOME, /tmp and /run; the working directory read-write; a seccomp filter
+that refuses ptrace, mounts, new namespaces, the keyring, kernel modules, io_uring and socket
+families other than unix, inet, inet6 and netlink (--no-seccomp turns it off and weakens the
+box). No cgroup limits yet: see docs/sandbox.md.
+
+Output: when neither stdin nor stdout is a terminal, the box's stdout and stderr are also
+copied to <stateDir>/sandboxes/<id>/output.log (first 10 MiB) for \`tollgate sandbox logs\`.
+With --image and no command, the image's Entrypoint and Cmd run; a command after -- follows
+the Entrypoint, as in Docker.
 `
 
 export function registerRun(program: Command): void {
@@ -70,64 +94,135 @@ export function registerRun(program: Command): void {
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
-    .argument('<command...>', 'the command to run, after --')
+    .option('--no-seccomp', 'start the box without its seccomp filter (weakens the box)')
+    .option(
+      '--policy <name>',
+      "a policy from the config that narrows the agent's for this box (repeatable)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .argument('[command...]', "the command to run, after -- (default: an image's own)")
     .addHelpText('after', LIMITS_HELP)
     .action(async (command: string[], options: RunOptions, cmd: Command) => {
       process.exitCode = await run(command, options, cmd.optsWithGlobals<GlobalOptions>())
     })
 }
 
-async function run(command: string[], options: RunOptions, globals: GlobalOptions) {
+async function run(given: string[], options: RunOptions, globals: GlobalOptions) {
   const { config } = loadConfig(globals)
+  requireOverlayPolicies(options.policy, config.policies)
   const stateDir = config.server.stateDir
   const bwrap = findExecutable('bwrap')
   if (!bwrap) {
     throw new TollgateError('TOLLGATE_INVALID_ARGUMENT', 'bubblewrap (bwrap) is not installed')
   }
+  // Before anything is registered: an unknown architecture stops here, not in a half-made box.
+  const program = options.seccomp ? hostSeccompProgram() : null
   const env = { ...passThroughEnv(), ...placeholderEnv(options.envPlaceholder, config.credentials) }
   const workdir = options.freshWorkdir
     ? null
     : checkWorkdir(options.workdir ?? process.cwd(), homedir(), stateDir)
-  const root = boxRoot(options.image, stateDir, workdir)
+  const image = boxImage(options.image, stateDir, workdir)
+  const command = image ? boxCommand(image.config, given) : hostCommand(given)
+  const parts = { env, workdir, image, explicitWorkdir: options.workdir !== undefined }
 
   const client = new SandboxClient(stateDir)
-  const sandbox = await client.start(options.agent, command, limitsOf(options))
+  const isolation = { seccomp: program !== null }
+  const limits = limitsOf(options)
+  const sandbox = await client.start(options.agent, command, limits, isolation, options.policy)
+  let seccompFd: number | null = null
+  let log: OutputLog | null = null
   try {
-    const spec = boxSpec(sandbox, command, { root, env, workdir })
-    return await runBox(bwrap, bwrapArgs(spec), sandbox.limits.wallSeconds)
+    seccompFd = program === null ? null : openProgramFd(dirname(sandbox.socket), program)
+    log = openOutputLog(outputLogPath(stateDir, sandbox.id))
+    const spec = boxSpec(sandbox, command, parts, seccompFd)
+    const io = { seccompFd, log, wallSeconds: sandbox.limits.wallSeconds }
+    return await runBox(bwrap, bwrapArgs(spec), io)
   } finally {
+    closeFd(seccompFd)
+    log?.close()
     await client.stop(sandbox.id).catch(() => undefined)
   }
+}
+
+// A terminal agent (an editor, a REPL, a coding agent's UI) needs the real terminal, so its
+// output is not copied; its log says so instead of being missing.
+function openOutputLog(path: string): OutputLog | null {
+  if (!process.stdin.isTTY && !process.stdout.isTTY) return new OutputLog(path)
+  OutputLog.writeNotCaptured(path)
+  return null
+}
+
+function hostCommand(given: string[]): string[] {
+  if (given.length === 0) {
+    throw new TollgateError('TOLLGATE_INVALID_ARGUMENT', 'no command: give one after --')
+  }
+  return given
+}
+
+interface BoxParts {
+  env: Record<string, string>
+  workdir: string | null
+  explicitWorkdir: boolean
+  image: BoxImage | null
 }
 
 function boxSpec(
   sandbox: SandboxInfo,
   command: string[],
-  parts: { root: BoxSpec['root']; env: Record<string, string>; workdir: string | null },
+  parts: BoxParts,
+  seccompFd: number | null,
 ): BoxSpec {
+  const config = parts.image?.config ?? EMPTY_IMAGE_CONFIG
   return {
     sandboxId: sandbox.id,
     command,
     relaySocket: sandbox.socket,
     caFile: sandbox.ca_file,
-    root: parts.root,
+    root: parts.image ? { kind: 'image', dir: parts.image.dir } : hostRoot(),
     home: homedir(),
     workdir: parts.workdir,
     env: parts.env,
+    imageEnv: imageEnv(config),
+    // The image's WorkingDir is where its program expects to start, unless --workdir says
+    // where the work is.
+    cwd: parts.explicitWorkdir ? null : config.workingDir,
+    user: parts.image?.user ?? null,
+    seccompFd: seccompFd === null ? null : SECCOMP_CHILD_FD,
     limits: sandbox.limits,
   }
 }
 
+function hostRoot(): BoxSpec['root'] {
+  return { kind: 'host', host: readHostRoot() }
+}
+
+/** An image prepared for a box: its root directory, its config, its `User` as numbers. */
+interface BoxImage {
+  dir: string
+  config: ImageConfig
+  user: { uid: number; gid: number } | null
+}
+
 /**
- * The host system, or the image's root directory. An image is unpacked (once, cached in the
- * state directory) before the sandbox is registered, and gets mount points for $HOME and the
- * working directory, which bwrap cannot create in a read-only root.
+ * The image's root directory and config, or null for the host system. An image is unpacked
+ * (once, cached in the state directory) before the sandbox is registered, and gets mount points
+ * for $HOME, the working directory and its WorkingDir, which bwrap cannot create in a
+ * read-only root. Its User is resolved here too, so an unknown name stops the run early.
  */
-function boxRoot(image: string | undefined, stateDir: string, workdir: string | null) {
-  if (image === undefined) return { kind: 'host' as const, host: readHostRoot() }
+function boxImage(image: string | undefined, stateDir: string, workdir: string | null) {
+  if (image === undefined) return null
   const prepared = prepareImage(resolve(image), stateDir)
-  if (prepared.unpacked) addMountPoints(prepared.dir, [homedir(), workdir ?? BOX_FRESH_WORKDIR])
-  return { kind: 'image' as const, dir: prepared.dir }
+  const { config } = prepared
+  if (prepared.unpacked) {
+    const points = [homedir(), workdir ?? BOX_FRESH_WORKDIR, config.workingDir]
+    addMountPoints(
+      prepared.dir,
+      points.filter((point) => point !== null),
+    )
+  }
+  const user = config.user === null ? null : resolveImageUser(prepared.dir, config.user)
+  return { dir: prepared.dir, config, user }
 }
 
 function limitsOf(options: RunOptions): SandboxLimits {
@@ -147,39 +242,4 @@ function passThroughEnv(): Record<string, string> {
     if (value !== undefined) env[name] = value
   }
   return env
-}
-
-/**
- * Runs bwrap to completion: its exit status is the agent's. SIGINT, SIGTERM and SIGHUP are
- * passed on to bwrap, whose death kills everything in the box (`--die-with-parent`).
- */
-function runBox(bwrap: string, args: string[], wallSeconds: number | null): Promise<number> {
-  const child = spawn(bwrap, args, { stdio: 'inherit' })
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
-  const forward = (signal: NodeJS.Signals) => child.kill(signal)
-  for (const signal of signals) process.on(signal, forward)
-
-  let timedOut = false
-  const timer =
-    wallSeconds === null
-      ? null
-      : setTimeout(() => {
-          timedOut = true
-          process.stderr.write('tollgate: the sandbox reached its wall time\n')
-          child.kill('SIGKILL')
-        }, wallSeconds * 1000)
-
-  return new Promise((done, fail) => {
-    child.once('error', fail)
-    child.once('exit', (code, signal) => {
-      if (timer) clearTimeout(timer)
-      for (const s of signals) process.off(s, forward)
-      if (timedOut) done(WALL_TIME_STATUS)
-      else done(code ?? 128 + signalNumber(signal))
-    })
-  })
-}
-
-function signalNumber(signal: NodeJS.Signals | null): number {
-  return signal === null ? 1 : constants.signals[signal]
 }

@@ -1,6 +1,6 @@
 import type { AuditDecision, AuditEventInput, AuditEventType } from '../../audit/event.js'
-import { ERRORS } from '../../errors/codes.js'
 import type { Exchange, RelayDeps } from './exchange.js'
+import { refusalEventType, refusalOutcome } from './outcome.js'
 import { redactQuery } from './redact-query.js'
 
 /**
@@ -24,7 +24,7 @@ export function finishExchange(deps: RelayDeps, ex: Exchange): void {
   const outcome = outcomeOf(ex)
   // Once a request went upstream its decision is on record; whatever happened next (an
   // upstream failure, a placeholder caught in the body) is its completion.
-  const type: AuditEventType = ex.forwarded ? 'request.completed' : eventTypeFor(outcome)
+  const type: AuditEventType = ex.forwarded ? 'request.completed' : refusalEventType(outcome)
   void deps.audit.recordQuietly(auditEvent(ex, type))
 
   const seconds = (performance.now() - ex.startedAt) / 1000
@@ -34,17 +34,7 @@ export function finishExchange(deps: RelayDeps, ex: Exchange): void {
 
 function outcomeOf(ex: Exchange): AuditDecision {
   if (ex.code === null) return ex.decision?.kind ?? 'error'
-  const status = ERRORS[ex.code].status
-  if (status === 407) return 'unauthenticated'
-  if (status === 403) return 'deny'
-  if (status === 400 || status === 404 || status === 421) return 'malformed'
-  return ex.decision ? ex.decision.kind : 'error'
-}
-
-function eventTypeFor(outcome: AuditDecision): AuditEventType {
-  if (outcome === 'unauthenticated') return 'auth.failed'
-  if (outcome === 'deny') return 'request.decided'
-  return 'request.rejected'
+  return refusalOutcome(ex.code) ?? ex.decision?.kind ?? 'error'
 }
 
 function auditEvent(ex: Exchange, type: AuditEventType): AuditEventInput {

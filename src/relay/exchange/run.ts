@@ -24,7 +24,7 @@ export async function relayExchange(deps: RelayDeps, ex: Exchange): Promise<void
   const state = deps.state.current
   const { caller, target } = requireIdentified(ex)
   ex.version = state.version
-  ex.decision = state.engine.decide(caller.agent, target)
+  ex.decision = state.engine.decide(caller.agent, target, caller.overlay)
 
   const outgoing = buildOutgoing(ex)
   refuseStrayPlaceholders(state, ex, outgoing)
@@ -55,7 +55,7 @@ function strayPlaceholders(state: RelayState, ex: Exchange): string[] {
   }
   const host = ex.target?.host ?? ''
   const stray: string[] = []
-  for (const credential of state.credentials.values()) {
+  for (const credential of state.placeholders) {
     const { inject } = credential
     if (inject.kind === 'placeholder' && !isHostBound(credential, host)) {
       stray.push(inject.placeholder)
@@ -71,7 +71,7 @@ function strayPlaceholders(state: RelayState, ex: Exchange): string[] {
 function refuseForbiddenOverrides(state: RelayState, ex: Exchange): void {
   const { caller, target } = requireIdentified(ex)
   for (const method of overriddenMethods(ex.req, ex.query)) {
-    const decision = state.engine.decide(caller.agent, { ...target, method })
+    const decision = state.engine.decide(caller.agent, { ...target, method }, caller.overlay)
     if (decision.kind !== 'deny') continue
     throw new TollgateError(
       decision.code ?? 'TOLLGATE_POLICY_DENIED',
@@ -131,9 +131,10 @@ function buildOutgoing(ex: Exchange): Outgoing {
  * like: refuse and record it as such.
  */
 function refuseStrayPlaceholders(state: RelayState, ex: Exchange, outgoing: Outgoing): void {
+  // Most configurations have no placeholder credential; then there is nothing to search for.
+  if (state.placeholders.length === 0) return
   const host = ex.target?.host ?? ''
-  const credentials = [...state.credentials.values()]
-  const stray = findPlaceholders(credentials, outgoing).find((c) => !isHostBound(c, host))
+  const stray = findPlaceholders(state.placeholders, outgoing).find((c) => !isHostBound(c, host))
   if (!stray) return
   ex.credentials = [stray.name]
   throw new TollgateError(

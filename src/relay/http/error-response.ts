@@ -52,11 +52,19 @@ export function sendError(res: ServerResponse, error: ErrorBody): void {
   }
   const body = jsonBody(error)
   const status = statusOf(error)
-  if (status === 407 || status === 401 || status === 421 || status === 429 || status >= 500) {
-    res.shouldKeepAlive = false
-  }
+  if (closesConnection(error.code, status)) res.shouldKeepAlive = false
   res.writeHead(status, errorHeaders(error, Buffer.byteLength(body)))
   res.end(body)
+}
+
+/**
+ * Refusals that end the connection. A rate-limited agent keeps its own: closing it would make
+ * the relay pay for a new handshake on every retry. Past a connection cap the connection itself
+ * is the excess, and after a 408 the rest of the body is still on its way.
+ */
+function closesConnection(code: ErrorCode, status: number): boolean {
+  if (code === 'TOLLGATE_RATE_LIMITED') return false
+  return status === 401 || status === 407 || status === 408 || status === 421 || status >= 429
 }
 
 /** The same error on a raw socket: CONNECT and upgrade requests have no response object. */
@@ -78,6 +86,7 @@ function statusText(status: number): string {
     408: 'Request Timeout',
     407: 'Proxy Authentication Required',
     421: 'Misdirected Request',
+    429: 'Too Many Requests',
     431: 'Request Header Fields Too Large',
     500: 'Internal Server Error',
     502: 'Bad Gateway',

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Scheme } from '../../config/types.js'
 import { TollgateError } from '../../errors/tollgate-error.js'
@@ -11,7 +12,7 @@ import { newExchange, type Exchange } from '../exchange/exchange.js'
 import { finishExchange } from '../exchange/record.js'
 import { refuseExchange, relayExchange } from '../exchange/run.js'
 import type { ListenerDeps } from './listener-deps.js'
-import { handleClientError } from './client-error.js'
+import { handleClientError, refuseOverloadedConnect } from './client-error.js'
 import { httpServerOptions } from './server-options.js'
 import { TunnelHandler } from './tunnel.js'
 import { handleUpgrade } from './upgrade.js'
@@ -33,12 +34,16 @@ export function createForwardProxy(deps: ListenerDeps, identifier: CallerIdentif
   server.maxHeadersCount = 0
   const onRequest = (req: IncomingMessage, res: ServerResponse) =>
     handleForwardRequest(deps, identifier, req, res)
+  server.on('connection', (socket: Socket) => deps.limits.admitConnection(socket))
   server.on('request', onRequest)
   server.on('checkContinue', onRequest)
-  server.on('connect', (req, socket, head) => tunnels.handleConnect(req, socket, head))
+  server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (deps.limits.admission.isRefused(socket)) refuseOverloadedConnect(deps, req, socket)
+    else tunnels.handleConnect(req, socket, head)
+  })
   server.on('clientError', (error, socket) => handleClientError(deps, error, socket))
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const identify = (ex: Exchange) => identifyForward(identifier, ex)
+    const identify = (ex: Exchange) => identifyForward(deps, identifier, ex)
     handleUpgrade(deps, 'forward', identify, req, socket, head)
   })
   return { server, tunnels }
@@ -56,8 +61,9 @@ export function handleForwardRequest(
 ): void {
   const ex = newExchange('forward', req, res, deps.ids.next())
   res.once('close', () => finishExchange(deps, ex))
+  deps.limits.watchBody(ex)
   try {
-    identifyForward(identifier, ex)
+    identifyForward(deps, identifier, ex)
   } catch (error) {
     refuseExchange(deps, ex, error)
     return
@@ -65,10 +71,16 @@ export function handleForwardRequest(
   relayExchange(deps, ex).catch((error: unknown) => refuseExchange(deps, ex, error))
 }
 
-export function identifyForward(identifier: CallerIdentifier, ex: Exchange): void {
+export function identifyForward(
+  deps: ListenerDeps,
+  identifier: CallerIdentifier,
+  ex: Exchange,
+): void {
   const { req } = ex
+  deps.limits.refuseIfOverloaded(req.socket)
   ex.caller = identifier.identify(req)
   identifier.track(ex.caller, req.socket, 'connection')
+  deps.limits.chargeRequest(ex)
 
   const target = parseAbsoluteForm(req.url ?? '')
   requireHostAgreement(req.rawHeaders, 'http', target.host, target.port)

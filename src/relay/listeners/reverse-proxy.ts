@@ -30,6 +30,7 @@ export function handleReverseRequest(
 ): void {
   const ex = newExchange('reverse', req, res, deps.ids.next())
   res.once('close', () => finishExchange(deps, ex))
+  deps.limits.watchBody(ex)
   try {
     identifyReverse(deps, ex)
   } catch (error) {
@@ -42,6 +43,7 @@ export function handleReverseRequest(
 export function identifyReverse(deps: ListenerDeps, ex: Exchange): void {
   const { req } = ex
   ex.dropHeaders = TOKEN_HEADERS
+  deps.limits.refuseIfOverloaded(req.socket)
   const credentials = parseApiKeyToken(
     singleHeader(req.rawHeaders, 'authorization'),
     singleHeader(req.rawHeaders, 'x-api-key'),
@@ -49,6 +51,7 @@ export function identifyReverse(deps: ListenerDeps, ex: Exchange): void {
   const caller = authenticate(credentials, deps.tokens, deps.state.current.directory)
   ex.caller = caller
   deps.connections.track(caller.tokenId, caller.agent, req.socket, 'connection')
+  deps.limits.chargeRequest(ex)
 
   const { route, rest } = splitRoute(req.url ?? '')
   const config = deps.state.current.routes.get(route)

@@ -12,6 +12,11 @@ import type { ListenerDeps } from './listener-deps.js'
 export interface SandboxBinding {
   id: string
   agent: string
+  /**
+   * Names of policies that narrow the agent's for this sandbox (`tollgate run --policy`);
+   * resolved against the current configuration at every decision.
+   */
+  overlay?: readonly string[]
 }
 
 /**
@@ -69,9 +74,17 @@ export class SandboxListener {
     return {
       identify: () => this.#caller(),
       isLive: () => this.#isLive(),
-      // Every socket is already remembered when accepted; nothing more to track.
-      track: () => undefined,
+      // Every socket is remembered when accepted (stopping the sandbox cuts them); the shared
+      // registry also counts them against the agent's connection and tunnel caps.
+      track: (caller, socket, kind) => {
+        this.#deps.connections.track(this.#registryKey, caller.agent, socket, kind)
+      },
     }
+  }
+
+  /** The sandbox's key in the connection registry, apart from every token id. */
+  get #registryKey(): string {
+    return `sandbox:${this.binding.id}`
   }
 
   #caller(): Caller {
@@ -82,7 +95,9 @@ export class SandboxListener {
     if (!identity) {
       throw new TollgateError('TOLLGATE_AUTH_INVALID', "the sandbox's agent is not in config")
     }
-    return { ...identity, tokenId: null, sandboxId: this.binding.id }
+    const { overlay } = this.binding
+    const caller = { ...identity, tokenId: null, sandboxId: this.binding.id }
+    return overlay === undefined || overlay.length === 0 ? caller : { ...caller, overlay }
   }
 
   #isLive(): boolean {

@@ -9,9 +9,12 @@ import { parseAuthority, type Authority } from '../target/authority.js'
 import { normalisePath } from '../target/path.js'
 import { createInterceptionTls } from '../tls/sni-callback.js'
 import { newExchange, type Exchange } from '../exchange/exchange.js'
+import { refusalEventType, refusalOutcome } from '../exchange/outcome.js'
 import { finishExchange } from '../exchange/record.js'
 import { refuseExchange, relayExchange } from '../exchange/run.js'
+import type { Decision } from '../../policy/request-target.js'
 import type { ListenerDeps } from './listener-deps.js'
+import { openOpaqueTunnel } from './opaque-tunnel.js'
 import { methodOf, requireHostAgreement } from './forward-proxy.js'
 import { httpServerOptions } from './server-options.js'
 import { handleUpgrade } from './upgrade.js'
@@ -22,6 +25,8 @@ interface ConnectAttempt {
   id: string
   caller: Caller | null
   target: Authority | null
+  /** The rule that refused the CONNECT, shown in the 403 and recorded. */
+  rule: string | null
 }
 
 interface Tunnel extends Authority {
@@ -30,8 +35,8 @@ interface Tunnel extends Authority {
 }
 
 /**
- * CONNECT tunnels with TLS interception. The tunnel is opened only to a host the agent's policy
- * may reach; inside it the relay terminates TLS with a leaf from its own CA and hands each
+ * CONNECT tunnels with TLS interception, or spliced unread where an opaque-tunnel rule allows
+ * it (see `opaque-tunnel.ts`). The tunnel is opened only to a host the agent's policy may reach; inside it the relay terminates TLS with a leaf from its own CA and hands each
  * request to an internal HTTP server, so every request in the tunnel (keep-alive and pipelined
  * ones too) is identified, decided, recorded and injected on its own.
  */
@@ -59,7 +64,12 @@ export class TunnelHandler {
     // Node hands the socket over without an error listener: a client reset would otherwise be
     // an uncaught exception that takes the whole relay down.
     socket.on('error', () => socket.destroy())
-    const attempt: ConnectAttempt = { id: this.#deps.ids.next(), caller: null, target: null }
+    const attempt: ConnectAttempt = {
+      id: this.#deps.ids.next(),
+      caller: null,
+      target: null,
+      rule: null,
+    }
     this.#openTunnel(req, socket, head, attempt).catch((error: unknown) => {
       this.#refuseConnect(req, socket, attempt, error)
     })
@@ -81,8 +91,17 @@ export class TunnelHandler {
     attempt.caller = caller
     const target = parseAuthority(req.url ?? '', 'https', true)
     attempt.target = target
-    if (!deps.state.current.engine.mayConnect(caller.agent, target.host, target.port)) {
-      throw new TollgateError('TOLLGATE_POLICY_NO_MATCH', 'no rule lets this agent reach that host')
+    const { engine } = deps.state.current
+    const connect = engine.decideConnect(caller.agent, target.host, target.port, caller.overlay)
+    if (connect.kind === 'refuse') {
+      attempt.rule = connect.decision.rule?.id ?? null
+      throw connectDenial(connect.decision)
+    }
+    if (connect.kind === 'opaque') {
+      const client = req.socket.remoteAddress ?? null
+      const request = { id: attempt.id, caller, target, decision: connect.decision, client }
+      await openOpaqueTunnel(deps, this.#identifier, socket, head, request)
+      return
     }
 
     const tls = await createInterceptionTls(deps.leaves, target.host)
@@ -115,6 +134,7 @@ export class TunnelHandler {
   #handleInner(req: IncomingMessage, res: ServerResponse): void {
     const deps = this.#deps
     const ex = newExchange('tunnel', req, res, deps.ids.next())
+    deps.limits.watchBody(ex)
     res.once('close', () => finishExchange(deps, ex))
     try {
       this.#identifyInner(ex)
@@ -133,13 +153,13 @@ export class TunnelHandler {
     ex.target.method = methodOf(ex.req)
     this.#requireLiveCaller(ex, tunnel)
 
-    if (!tunnel.sniMatches) throw new TollgateError('TOLLGATE_MISDIRECTED')
-    const url = ex.req.url ?? ''
-    if (!url.startsWith('/')) throw new TollgateError('TOLLGATE_MALFORMED_REQUEST')
-    requireSameHost(ex.req.rawHeaders, tunnel)
-    const { path, query } = normalisePath(url)
-    ex.target.path = path
-    ex.query = query
+    try {
+      readInnerTarget(ex, tunnel)
+    } finally {
+      // Charged once the path is read, so a refusal names it; charged even when it cannot be
+      // read, so malformed requests draw on the agent's rate too.
+      this.#deps.limits.chargeRequest(ex)
+    }
   }
 
   /**
@@ -157,7 +177,9 @@ export class TunnelHandler {
     const failure = isTollgateError(error) ? error : new TollgateError('TOLLGATE_INTERNAL')
     if (!isTollgateError(error)) this.#deps.logger.error({ err: error }, 'connect failed')
     const { id, caller, target } = attempt
-    sendSocketError(socket, { code: failure.code, message: failure.publicMessage, requestId: id })
+    const { rule } = attempt
+    const body = { code: failure.code, message: failure.publicMessage, requestId: id, rule }
+    sendSocketError(socket, body)
     this.#deps.logger.warn(
       {
         event: 'request',
@@ -168,11 +190,13 @@ export class TunnelHandler {
         host: target?.host,
         port: target?.port,
         code: failure.code,
+        rule: rule ?? undefined,
       },
       'request',
     )
+    const outcome = refusalOutcome(failure.code) ?? 'error'
     void this.#deps.audit.recordQuietly({
-      type: failure.status === 407 ? 'auth.failed' : 'request.decided',
+      type: refusalEventType(outcome),
       request_id: id,
       agent: caller?.agent ?? null,
       owner: caller?.owner ?? null,
@@ -185,12 +209,35 @@ export class TunnelHandler {
       host: target?.host ?? null,
       port: target?.port ?? null,
       path: null,
-      decision:
-        failure.status === 407 ? 'unauthenticated' : failure.status === 403 ? 'deny' : 'malformed',
+      decision: outcome,
       code: failure.code,
+      rule,
       policy_version: this.#deps.state.current.version,
     })
   }
+}
+
+/** The inner request's path, once it is known to be for the tunnel's host. */
+function readInnerTarget(ex: Exchange, tunnel: Tunnel): void {
+  if (!tunnel.sniMatches) throw new TollgateError('TOLLGATE_MISDIRECTED')
+  const url = ex.req.url ?? ''
+  if (!url.startsWith('/')) throw new TollgateError('TOLLGATE_MALFORMED_REQUEST')
+  requireSameHost(ex.req.rawHeaders, tunnel)
+  const { path, query } = normalisePath(url)
+  if (ex.target) ex.target.path = path
+  ex.query = query
+}
+
+/** The refusal of a CONNECT policy decided against, naming the rule when one decided. */
+function connectDenial(decision: Decision): TollgateError {
+  const rule = decision.rule?.id
+  if (rule === undefined) {
+    return new TollgateError('TOLLGATE_POLICY_NO_MATCH', 'no rule lets this agent reach that host')
+  }
+  if (decision.code === 'TOLLGATE_POLICY_NO_MATCH') {
+    return new TollgateError('TOLLGATE_POLICY_NO_MATCH', `refused by the sandbox ${rule}`)
+  }
+  return new TollgateError('TOLLGATE_POLICY_DENIED', `denied by policy rule ${rule}`)
 }
 
 /** Inside a tunnel the `Host` header must name the CONNECT target (else 421). */

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { TollgateError } from '../../errors/tollgate-error.js'
+import { parseImageConfig, type ImageConfig } from './image-config.js'
 import { readTar } from './tar-reader.js'
 
 /** One layer, read and checked, ready to unpack (uncompressed tar). */
@@ -16,6 +17,8 @@ export interface PackedImage {
   /** `sha256:…` of the OCI manifest, or of the config for a `docker save` tarball. */
   digest: string
   layers: LayerSource[]
+  /** Env, WorkingDir, Entrypoint, Cmd and User from the image config. */
+  config: ImageConfig
 }
 
 /** What `--image` names: a root filesystem directory as it is, or an image to unpack. */
@@ -44,7 +47,9 @@ function openOciLayout(dir: string): PackedImage {
     const layer = descriptor(value)
     return { digest: layer.digest, read: () => decompress(blob(layer.digest), layer.mediaType) }
   })
-  return { digest: manifestDescriptor.digest, layers }
+  const configDigest = descriptor(manifest['config']).digest
+  const config = parseImageConfig(parseJson(blob(configDigest), 'config'))
+  return { digest: manifestDescriptor.digest, layers, config }
 }
 
 /** The image manifest for this machine's platform, through nested indexes if need be. */
@@ -142,7 +147,7 @@ function openDockerArchive(path: string): PackedImage {
       },
     }
   })
-  return { digest, layers }
+  return { digest, layers, config: parseImageConfig(config) }
 }
 
 function message(error: unknown): string {

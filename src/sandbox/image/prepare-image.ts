@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { TollgateError } from '../../errors/tollgate-error.js'
 import { applyLayer } from './apply-layer.js'
+import { EMPTY_IMAGE_CONFIG, type ImageConfig } from './image-config.js'
 import { openImage, type PackedImage } from './image-source.js'
 import { entryParts, resolveInRoot, UnsafeEntryError } from './safe-path.js'
 import { readTar } from './tar-reader.js'
@@ -11,15 +12,26 @@ import { readTar } from './tar-reader.js'
  * read-only root). */
 const MOUNT_POINTS = ['proc', 'dev', 'tmp', 'run', 'sys']
 
+/** An image ready to be a box's root. */
+export interface PreparedImage {
+  dir: string
+  /** Whether Tollgate unpacked it (and may add mount points), not a directory given as is. */
+  unpacked: boolean
+  /** The image config's runtime fields; empty for a plain directory, which has none. */
+  config: ImageConfig
+}
+
 /**
  * The root filesystem directory for `--image PATH`. A plain directory is used as it is; an OCI
  * layout or a `docker save` tarball is unpacked once into `<stateDir>/images/<digest>/rootfs`
  * (0700), layer digests checked, and reused by later runs of the same image.
  */
-export function prepareImage(path: string, stateDir: string): { dir: string; unpacked: boolean } {
+export function prepareImage(path: string, stateDir: string): PreparedImage {
   const input = openImage(resolve(path))
-  if (input.kind === 'rootfs') return { dir: input.dir, unpacked: false }
-  return { dir: unpackImage(input.image, join(stateDir, 'images')), unpacked: true }
+  if (input.kind === 'rootfs')
+    return { dir: input.dir, unpacked: false, config: EMPTY_IMAGE_CONFIG }
+  const dir = unpackImage(input.image, join(stateDir, 'images'))
+  return { dir, unpacked: true, config: input.image.config }
 }
 
 function unpackImage(image: PackedImage, cacheRoot: string): string {

@@ -56,12 +56,15 @@ const blobDesc = (mediaType: string, data: Buffer) => ({
   size: data.length,
 })
 
-function imageConfig(layers: Buffer[]): Buffer {
+/** The runtime part of an image config (`Env`, `Entrypoint`, `Cmd`, `User`, `WorkingDir`). */
+export type RuntimeConfig = Record<string, unknown>
+
+function imageConfig(layers: Buffer[], runtime: RuntimeConfig): Buffer {
   return Buffer.from(
     JSON.stringify({
       architecture: 'amd64',
       os: 'linux',
-      config: {},
+      config: runtime,
       rootfs: { type: 'layers', diff_ids: layers.map((l) => `sha256:${sha256(l)}`) },
     }),
   )
@@ -71,11 +74,11 @@ function imageConfig(layers: Buffer[]): Buffer {
  * Writes an OCI image layout of `layers` (the second one gzip-compressed) to `dir`; returns
  * the manifest digest, the image's cache key.
  */
-export function writeOciLayout(dir: string, layers: Buffer[]): string {
+export function writeOciLayout(dir: string, layers: Buffer[], runtime: RuntimeConfig = {}): string {
   const blobs = join(dir, 'blobs', 'sha256')
   mkdirSync(blobs, { recursive: true })
   const put = (data: Buffer) => writeFileSync(join(blobs, sha256(data)), data)
-  const config = imageConfig(layers)
+  const config = imageConfig(layers, runtime)
   put(config)
   const layerDescs = layers.map((layer, i) => {
     const blob = i === 0 ? layer : gzipSync(layer)
@@ -102,8 +105,12 @@ export function writeOciLayout(dir: string, layers: Buffer[]): string {
 }
 
 /** Writes a `docker save`-style tarball (legacy layout: `<id>/layer.tar`) of `layers`. */
-export function writeDockerArchive(path: string, layers: Buffer[]): void {
-  const config = imageConfig(layers)
+export function writeDockerArchive(
+  path: string,
+  layers: Buffer[],
+  runtime: RuntimeConfig = {},
+): void {
+  const config = imageConfig(layers, runtime)
   const configName = `${sha256(config)}.json`
   const layerNames = layers.map((layer) => `${sha256(layer)}/layer.tar`)
   const manifest = [{ Config: configName, RepoTags: ['tollgate/test:1'], Layers: layerNames }]

@@ -153,11 +153,13 @@ describe('tollgate run --image: OCI layouts and docker save tarballs', { skip },
     content.write('ORIGINAL', content.indexOf('original'))
     writeFileSync(blob, gzipSync(content))
 
+    const sandboxesBefore = readdirSync(join(ws.stateDir, 'sandboxes'))
     const result = await box(tampered, 'echo ran')
     assert.equal(result.code, 1)
     assert.match(result.stderr, /TOLLGATE_INVALID_ARGUMENT: blob sha256:[0-9a-f]+ does not match/)
     assert.ok(!result.stdout.includes('ran'))
     assert.ok(!existsSync(join(ws.stateDir, 'images', tamperedDigest.replace(':', '-'), 'rootfs')))
-    assert.deepEqual(readdirSync(join(ws.stateDir, 'sandboxes')), [])
+    // Earlier runs' output logs stay; no new sandbox was registered.
+    assert.deepEqual(readdirSync(join(ws.stateDir, 'sandboxes')), sandboxesBefore)
   })
 })

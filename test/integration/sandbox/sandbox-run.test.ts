@@ -2,74 +2,45 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { startEchoUpstream, type EchoUpstream } from '../../helpers/echo-upstream.js'
-import {
-  createWorkspace,
-  linesOf,
-  pollUntil,
-  type CliResult,
-  type CliWorkspace,
-  type ServeProcess,
-} from '../../helpers/cli.js'
-import { cliTestConfig, SECRETS } from '../cli/cli-config.js'
-import { findExecutable } from '../../../src/sandbox/find-executable.js'
+import { linesOf, pollUntil } from '../../helpers/cli.js'
+import { SECRETS } from '../cli/cli-config.js'
+import { NO_BWRAP, startSandboxWorkspace, type SandboxWorkspace } from './sandbox-workspace.js'
 
-// Real bubblewrap or nothing: on CI a missing bwrap is a failure, not a skip.
-const skip = findExecutable('bwrap') === null && process.env['CI'] !== 'true'
 const HOST_SECRET = 'host-dotfile-secret-7781'
 
-describe('tollgate run: a box whose only way out is the relay', { skip }, () => {
-  let ws: CliWorkspace
-  let upstream: EchoUpstream
-  let serve: ServeProcess
-  let project: string
-  let home: string
+describe('tollgate run: a box whose only way out is the relay', { skip: NO_BWRAP }, () => {
+  let sb: SandboxWorkspace
 
-  /** `tollgate run --agent bot [args] -- sh -c SCRIPT` from the project, with a fake $HOME. */
-  const box = (script: string, args: string[] = []): Promise<CliResult> =>
-    ws.run(['run', '--agent', 'bot', ...args, '--', 'sh', '-c', script], {
-      cwd: project,
-      env: { HOME: home },
-    })
-  const url = (path: string) => `http://127.0.0.1:${upstream.port}${path}`
+  const box = (script: string, args: string[] = []) => sb.box(script, args)
+  const url = (path: string) => sb.url(path)
   const status = (path: string, extra = '') =>
     `curl -s -o /dev/null -w '%{http_code}\\n' ${extra} ${url(path)}`
 
   const auditEvents = async (): Promise<Array<Record<string, unknown>>> => {
-    const exported = await ws.run(['audit', 'export', '--format', 'jsonl'])
+    const exported = await sb.ws.run(['audit', 'export', '--format', 'jsonl'])
     assert.equal(exported.code, 0, exported.stderr)
     return linesOf(exported.stdout).map((line) => JSON.parse(line) as Record<string, unknown>)
   }
 
   before(async () => {
-    upstream = await startEchoUpstream()
-    ws = createWorkspace()
-    ws.writeConfig(cliTestConfig({ http: upstream.port }))
-    const set = await ws.run(['secret', 'set', 'placeholder-secret'], {
-      stdin: `${SECRETS['placeholder-secret']}\n`,
+    sb = await startSandboxWorkspace(async ({ ws, home }) => {
+      const set = await ws.run(['secret', 'set', 'placeholder-secret'], {
+        stdin: `${SECRETS['placeholder-secret']}\n`,
+      })
+      assert.equal(set.code, 0, set.stderr)
+      mkdirSync(join(home, '.aws'), { recursive: true })
+      writeFileSync(join(home, '.aws', 'credentials'), `aws_secret_access_key=${HOST_SECRET}\n`)
     })
-    assert.equal(set.code, 0, set.stderr)
-
-    project = join(ws.dir, 'project')
-    home = join(ws.dir, 'home')
-    mkdirSync(project)
-    mkdirSync(join(home, '.aws'), { recursive: true })
-    writeFileSync(join(home, '.aws', 'credentials'), `aws_secret_access_key=${HOST_SECRET}\n`)
-    serve = await ws.serve()
   })
 
-  after(async () => {
-    await serve.kill()
-    await upstream.close()
-    ws.remove()
-  })
+  after(() => sb.stop())
 
   test('an allowed request goes through the relay; a forbidden one gets 403', async () => {
     const result = await box(`${status('/open/allowed')}; ${status('/admin/x')}`)
     assert.equal(result.code, 0, result.stderr)
     assert.deepEqual(linesOf(result.stdout), ['200', '403'])
-    assert.ok(upstream.received.some((r) => r.url === '/open/allowed'))
-    assert.ok(!upstream.received.some((r) => r.url === '/admin/x'))
+    assert.ok(sb.upstream.received.some((r) => r.url === '/open/allowed'))
+    assert.ok(!sb.upstream.received.some((r) => r.url === '/admin/x'))
   })
 
   test('direct TCP and DNS fail inside the box', async () => {
@@ -83,21 +54,21 @@ describe('tollgate run: a box whose only way out is the relay', { skip }, () => 
     assert.notEqual(direct, 'direct=0')
     assert.match(direct ?? '', /^direct=\d+$/)
     assert.notEqual(dns, 'dns=0')
-    assert.ok(!upstream.received.some((r) => r.url === '/open/direct'))
+    assert.ok(!sb.upstream.received.some((r) => r.url === '/open/direct'))
   })
 
   test("the host's home dotfiles and the state directory are not readable", async () => {
     const script = [
       'cat "$HOME/.aws/credentials" 2>/dev/null; echo "home=$?"',
-      `ls ${JSON.stringify(ws.stateDir)} > /dev/null 2>&1; echo "state=$?"`,
-      `cat ${JSON.stringify(join(ws.stateDir, 'master.key'))} 2>/dev/null; echo "key=$?"`,
+      `ls ${JSON.stringify(sb.ws.stateDir)} > /dev/null 2>&1; echo "state=$?"`,
+      `cat ${JSON.stringify(join(sb.ws.stateDir, 'master.key'))} 2>/dev/null; echo "key=$?"`,
       'echo "home-is=$HOME"',
     ].join('; ')
     const result = await box(script)
     assert.equal(result.code, 0, result.stderr)
     assert.ok(!result.stdout.includes(HOST_SECRET), 'a host dotfile was readable')
     const lines = linesOf(result.stdout)
-    assert.ok(lines.includes(`home-is=${home}`), result.stdout)
+    assert.ok(lines.includes(`home-is=${sb.home}`), result.stdout)
     for (const name of ['home', 'state', 'key']) {
       const line = lines.find((l) => l.startsWith(`${name}=`))
       assert.ok(line !== undefined && line !== `${name}=0`, `${name} was readable: ${line}`)
@@ -113,20 +84,22 @@ describe('tollgate run: a box whose only way out is the relay', { skip }, () => 
     assert.equal(result.code, 0, result.stderr)
     assert.ok(result.stdout.includes('env=tg-placeholder-0001'), result.stdout)
 
-    const seen = upstream.received.find((r) => r.url === '/placeholder/sdk')
+    const seen = sb.upstream.received.find((r) => r.url === '/placeholder/sdk')
     assert.equal(seen?.headers.authorization, `Bearer ${SECRETS['placeholder-secret']}`)
     assert.ok(!result.stdout.includes(SECRETS['placeholder-secret']), 'the secret reached the box')
   })
 
   test('an unknown agent, or a working directory holding the state, gets no box', async () => {
-    const unknown = await ws.run(['run', '--agent', 'nobody', '--', 'true'], { cwd: project })
+    const sandboxesBefore = readdirSync(join(sb.ws.stateDir, 'sandboxes'))
+    const unknown = await sb.ws.run(['run', '--agent', 'nobody', '--', 'true'], { cwd: sb.project })
     assert.equal(unknown.code, 1)
     assert.match(unknown.stderr, /TOLLGATE_NOT_FOUND: no agent named nobody/)
 
-    const overlapping = await ws.run(['run', '--agent', 'bot', '--', 'true'], { cwd: ws.dir })
+    const overlapping = await sb.ws.run(['run', '--agent', 'bot', '--', 'true'], { cwd: sb.ws.dir })
     assert.equal(overlapping.code, 1)
     assert.match(overlapping.stderr, /TOLLGATE_INVALID_ARGUMENT: .* overlaps the state directory/)
-    assert.deepEqual(readdirSync(join(ws.stateDir, 'sandboxes')), [])
+    // Earlier runs' output logs stay; no new sandbox was registered.
+    assert.deepEqual(readdirSync(join(sb.ws.stateDir, 'sandboxes')), sandboxesBefore)
   })
 
   test("the agent's exit status is the command's", async () => {
@@ -156,7 +129,7 @@ describe('tollgate run: a box whose only way out is the relay', { skip }, () => 
     assert.deepEqual(detail.command, ['sh', '-c', status('/open/audited')])
     assert.ok(detail.limits !== undefined)
 
-    const decisionLine = serve.lines.find((line) => line.includes('"path":"/open/audited"'))
+    const decisionLine = sb.serve.lines.find((line) => line.includes('"path":"/open/audited"'))
     assert.ok(decisionLine?.includes(`"sandboxId":"${String(completed['sandbox_id'])}"`))
   })
 
@@ -179,11 +152,11 @@ describe('tollgate run: a box whose only way out is the relay', { skip }, () => 
         "req.on('error', (e) => { console.log(`error=${e.message}`); process.exitCode = 1 })",
         'req.end()',
       ].join('\n')
-      writeFileSync(join(project, 'client.mjs'), client)
+      writeFileSync(join(sb.project, 'client.mjs'), client)
       const result = await box(`${hostNode} client.mjs`)
       assert.equal(result.code, 0, result.stderr + result.stdout)
       assert.deepEqual(linesOf(result.stdout), ['status=200'])
-      assert.ok(upstream.received.some((r) => r.url === '/open/from-node'))
+      assert.ok(sb.upstream.received.some((r) => r.url === '/open/from-node'))
 
       const events = await auditEvents()
       const completed = events.find(
@@ -220,23 +193,26 @@ describe('tollgate run: a box whose only way out is the relay', { skip }, () => 
       status('/open/after', '-m 5'),
     ].join('; ')
     const running = box(script)
-    const ready = () => Promise.resolve(existsSync(join(project, 'ready')))
+    const ready = () => Promise.resolve(existsSync(join(sb.project, 'ready')))
     await pollUntil(ready, 'the first boxed request', 30_000)
-    const list = await ws.run(['sandbox', 'list', '--json'])
+    const list = await sb.ws.run(['sandbox', 'list', '--json'])
     const listed = JSON.parse(list.stdout) as Array<{ id: string; agent: string }>
     assert.equal(listed.length, 1, list.stdout)
     assert.equal(listed[0]?.agent, 'bot')
     const id = listed[0]?.id ?? ''
 
-    const stopped = await ws.run(['sandbox', 'stop', id])
-    writeFileSync(join(project, 'stopped'), '')
+    const stopped = await sb.ws.run(['sandbox', 'stop', id])
+    writeFileSync(join(sb.project, 'stopped'), '')
     assert.equal(stopped.code, 0, stopped.stderr)
 
     const result = await running
     assert.deepEqual(linesOf(result.stdout), ['200', '000'])
-    assert.ok(!upstream.received.some((r) => r.url === '/open/after'))
-    const after = await ws.run(['sandbox', 'list', '--json'])
+    assert.ok(!sb.upstream.received.some((r) => r.url === '/open/after'))
+    const after = await sb.ws.run(['sandbox', 'list', '--json'])
     assert.deepEqual(JSON.parse(after.stdout), [])
-    assert.deepEqual(readdirSync(join(ws.stateDir, 'sandboxes')), [])
+    // Of every stopped sandbox only its output log stays: no socket, no CA copy.
+    const root = join(sb.ws.stateDir, 'sandboxes')
+    for (const dir of readdirSync(root))
+      assert.deepEqual(readdirSync(join(root, dir)), ['output.log'])
   })
 })

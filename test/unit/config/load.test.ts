@@ -78,9 +78,23 @@ void describe('parseConfigText', () => {
       proxy: { host: '127.0.0.1', port: 0 },
       reverse: { host: '::1', port: 8081 },
       control: { host: 'localhost', port: 8082 },
-      timeouts: { connectMs: 500, headersMs: 120_000, bodyMs: 3_600_000, idleMs: 45_000 },
+      timeouts: {
+        connectMs: 500,
+        headersMs: 120_000,
+        bodyMs: 3_600_000,
+        idleMs: 45_000,
+        requestBodyIdleMs: 30_000,
+        requestMs: 600_000,
+      },
       shutdownGraceMs: 3000,
-      limits: { connectionsPerAgent: 256, tunnelsPerAgent: 128 },
+      limits: {
+        connectionsPerAgent: 256,
+        tunnelsPerAgent: 128,
+        connections: 4096,
+        unauthenticatedConnections: 1024,
+        unauthenticatedPerAddress: 128,
+        rate: null,
+      },
       logLevel: 'debug',
     })
     assert.deepEqual(config.people, [
@@ -148,9 +162,23 @@ void describe('parseConfigText', () => {
       proxy: { host: '127.0.0.1', port: 3128 },
       reverse: null,
       control: { host: '127.0.0.1', port: 3130 },
-      timeouts: { connectMs: 10_000, headersMs: 60_000, bodyMs: 300_000, idleMs: 120_000 },
+      timeouts: {
+        connectMs: 10_000,
+        headersMs: 60_000,
+        bodyMs: 300_000,
+        idleMs: 120_000,
+        requestBodyIdleMs: 30_000,
+        requestMs: 600_000,
+      },
       shutdownGraceMs: 10_000,
-      limits: { connectionsPerAgent: 256, tunnelsPerAgent: 128 },
+      limits: {
+        connectionsPerAgent: 256,
+        tunnelsPerAgent: 128,
+        connections: 4096,
+        unauthenticatedConnections: 1024,
+        unauthenticatedPerAddress: 128,
+        rate: null,
+      },
       logLevel: 'info',
     })
     assert.deepEqual(config.agents, [])

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
   CA_VARIABLES,
+  DEFAULT_PATH,
   boxEnv,
   bwrapArgs,
   wrapperScript,
@@ -28,6 +29,10 @@ const spec: BoxSpec = {
   home: '/home/alice',
   workdir: '/home/alice/project',
   env: { API_KEY: 'tg-placeholder-0001', TERM: 'xterm' },
+  imageEnv: {},
+  cwd: null,
+  user: null,
+  seccompFd: null,
   limits: NO_LIMITS,
 }
 
@@ -103,6 +108,25 @@ describe('bwrapArgs', () => {
     assert.ok(hasOption(args, '--setenv', 'NO_PROXY', ''))
   })
 
+  test('the seccomp program is read from the given fd, before the command; none without it', () => {
+    const filtered = bwrapArgs({ ...spec, seccompFd: 3 })
+    const at = indexOfOption(filtered, '--seccomp', '3')
+    assert.ok(at >= 0 && at < filtered.indexOf('--'))
+    assert.ok(!args.includes('--seccomp'))
+  })
+
+  test("an image's user becomes --uid/--gid; without one the caller's ids stay", () => {
+    const user = bwrapArgs({ ...spec, user: { uid: 1000, gid: 100 } })
+    assert.ok(hasOption(user, '--uid', '1000', '--gid', '100'))
+    assert.ok(!args.includes('--uid') && !args.includes('--gid'))
+  })
+
+  test("an image's WorkingDir is where the command starts; the workdir is still bound", () => {
+    const image = bwrapArgs({ ...spec, cwd: '/app' })
+    assert.ok(hasOption(image, '--chdir', '/app'))
+    assert.ok(hasOption(image, '--bind', '/home/alice/project', '/home/alice/project'))
+  })
+
   test('the agent command follows the wrapper as its positional arguments', () => {
     const sh = args.indexOf('/bin/sh')
     assert.equal(args[sh - 1], '--')
@@ -115,6 +139,33 @@ describe('boxEnv', () => {
   test('every CA variable points at the copied relay CA', () => {
     const env = boxEnv(spec)
     for (const name of CA_VARIABLES) assert.equal(env[name], '/run/tollgate/ca.pem', name)
+    assert.equal(env['HOME'], '/home/alice')
+    assert.equal(env['TOLLGATE_SANDBOX_ID'], spec.sandboxId)
+  })
+
+  test("an image's Env is the base: its PATH is used, placeholders override the rest", () => {
+    const env = boxEnv({
+      ...spec,
+      imageEnv: { PATH: '/opt/app/bin:/bin', LANG: 'C.UTF-8', API_KEY: 'from-image' },
+    })
+    assert.equal(env['PATH'], '/opt/app/bin:/bin')
+    assert.equal(env['LANG'], 'C.UTF-8')
+    assert.equal(env['API_KEY'], 'tg-placeholder-0001')
+    assert.equal(boxEnv(spec)['PATH'], DEFAULT_PATH)
+  })
+
+  test("an image's Env cannot override the proxy, CA, HOME or sandbox id", () => {
+    const imageEnv = {
+      HTTPS_PROXY: 'http://elsewhere:8080',
+      NO_PROXY: '*',
+      NODE_EXTRA_CA_CERTS: '/image/ca.pem',
+      HOME: '/root',
+      TOLLGATE_SANDBOX_ID: 'sbx_other',
+    }
+    const env = boxEnv({ ...spec, imageEnv })
+    assert.equal(env['HTTPS_PROXY'], 'http://127.0.0.1:3128')
+    assert.equal(env['NO_PROXY'], '')
+    assert.equal(env['NODE_EXTRA_CA_CERTS'], '/run/tollgate/ca.pem')
     assert.equal(env['HOME'], '/home/alice')
     assert.equal(env['TOLLGATE_SANDBOX_ID'], spec.sandboxId)
   })

@@ -1,0 +1,45 @@
+import {
+  DEFAULT_CONNECTIONS,
+  DEFAULT_CONNECTIONS_PER_AGENT,
+  DEFAULT_TUNNELS_PER_AGENT,
+  DEFAULT_UNAUTHENTICATED_CONNECTIONS,
+  DEFAULT_UNAUTHENTICATED_PER_ADDRESS,
+} from './defaults.js'
+import type { IssueList } from './issue-list.js'
+import type { RawLimits, RawRateLimit } from './raw-config.js'
+import type { LimitsConfig, RateLimitConfig } from './types.js'
+
+/** `server.limits` with its defaults. Caps that contradict each other are reported. */
+export function convertLimits(raw: RawLimits = {}, issues: IssueList): LimitsConfig {
+  const limits: LimitsConfig = {
+    connectionsPerAgent: raw.connectionsPerAgent ?? DEFAULT_CONNECTIONS_PER_AGENT,
+    tunnelsPerAgent: raw.tunnelsPerAgent ?? DEFAULT_TUNNELS_PER_AGENT,
+    connections: raw.connections ?? DEFAULT_CONNECTIONS,
+    unauthenticatedConnections:
+      raw.unauthenticatedConnections ?? DEFAULT_UNAUTHENTICATED_CONNECTIONS,
+    unauthenticatedPerAddress: raw.unauthenticatedPerAddress ?? DEFAULT_UNAUTHENTICATED_PER_ADDRESS,
+    rate: raw.rate ? convertRate(raw.rate) : null,
+  }
+
+  // Defaults are consistent; only values the operator wrote can contradict each other.
+  const path = ['server', 'limits'] as const
+  if (limits.unauthenticatedConnections > limits.connections) {
+    issues.add([...path, 'unauthenticatedConnections'], 'must be at most server.limits.connections')
+  }
+  if (limits.unauthenticatedPerAddress > limits.unauthenticatedConnections) {
+    issues.add(
+      [...path, 'unauthenticatedPerAddress'],
+      'must be at most server.limits.unauthenticatedConnections',
+    )
+  }
+  return limits
+}
+
+/**
+ * A request rate (server-wide or an agent's own). Without `burst` the bucket holds one
+ * second's worth of requests, and always at least one.
+ */
+export function convertRate(raw: RawRateLimit): RateLimitConfig {
+  const burst = raw.burst ?? Math.max(1, Math.ceil(raw.requestsPerSecond))
+  return { requestsPerSecond: raw.requestsPerSecond, burst }
+}
