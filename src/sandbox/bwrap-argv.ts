@@ -188,7 +188,10 @@ function ulimitLines(limits: SandboxLimits): string[] {
   if (limits.memoryBytes !== null) {
     lines.push(`ulimit -v ${Math.max(1, Math.floor(limits.memoryBytes / 1024))}`)
   }
-  if (limits.pids !== null) lines.push(`ulimit -u ${limits.pids}`)
+  // bash and busybox name the process limit -u; dash (Debian's /bin/sh) names it -p.
+  if (limits.pids !== null) {
+    lines.push(`{ ulimit -u ${limits.pids} 2>/dev/null || ulimit -p ${limits.pids}; }`)
+  }
   if (limits.cpuSeconds !== null) lines.push(`ulimit -t ${limits.cpuSeconds}`)
   // A limit the shell cannot set must stop the box, not silently run it unlimited.
   return lines.map((line) => `${line} || exit ${BRIDGE_FAILED_STATUS}`)

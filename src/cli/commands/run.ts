@@ -7,10 +7,15 @@ import { BOX_FRESH_WORKDIR } from '../../sandbox/box-paths.js'
 import {
   closeFd,
   openProgramFd,
-  runBox,
   SECCOMP_CHILD_FD,
   WALL_TIME_STATUS,
 } from '../../sandbox/box-process.js'
+import {
+  decideMechanism,
+  MECHANISM_CHOICES,
+  type MechanismChoice,
+} from '../../sandbox/cgroup/limits-mechanism.js'
+import { runLimitedBox } from '../../sandbox/cgroup/run-limited-box.js'
 import { bwrapArgs, type BoxSpec } from '../../sandbox/bwrap-argv.js'
 import { findExecutable } from '../../sandbox/find-executable.js'
 import { readHostRoot } from '../../sandbox/host-root.js'
@@ -25,9 +30,12 @@ import { addMountPoints, prepareImage } from '../../sandbox/image/prepare-image.
 import { OutputLog, outputLogPath } from '../../sandbox/output-log.js'
 import { checkWorkdir, placeholderEnv } from '../../sandbox/run-options.js'
 import {
+  NO_LIMITS,
   parseCount,
+  parseCpus,
   parseSeconds,
   parseSize,
+  wrapperRlimits,
   type SandboxLimits,
 } from '../../sandbox/sandbox-limits.js'
 import { hostSeccompProgram } from '../../sandbox/seccomp/box-filter.js'
@@ -42,7 +50,9 @@ interface RunOptions {
   memory?: number
   pids?: number
   cpuSeconds?: number
+  cpus?: number
   wallTime?: number
+  limitsMechanism: MechanismChoice
   envPlaceholder: string[]
   /** False with `--no-seccomp`. */
   seccomp: boolean
@@ -51,20 +61,26 @@ interface RunOptions {
 }
 
 const LIMITS_HELP = `
-Limits (all off unless given):
-  --memory      RLIMIT_AS (address space) of each process, set with ulimit -v inside the box;
-                not a cgroup memory limit
-  --pids        RLIMIT_NPROC, set with ulimit -u; counts every process of your user ID, and
+Limits (all off unless given) are enforced by cgroup v2 where this process may create a child
+cgroup with the memory, pids and cpu controllers (a delegated cgroup), else by rlimits; which
+one, and why not cgroup v2, is recorded on the sandbox (limits.mechanism, fallbackReason).
+  --memory      cgroup2: memory.max of the whole box, swap off (memory.swap.max 0)
+                rlimit:  RLIMIT_AS (address space) of each process, ulimit -v in the box
+  --pids        cgroup2: pids.max, the box's processes and threads
+                rlimit:  RLIMIT_NPROC, ulimit -u; counts every process of your user ID, and
                 does not bind root
-  --cpu-seconds RLIMIT_CPU of each process, set with ulimit -t
-  --wall-time   the whole box is killed (exit ${WALL_TIME_STATUS}) when it is up
+  --cpus        cgroup2 only: cpu.max, CPU time of the whole box per 100 ms; an error where
+                cgroup v2 is not usable
+  --cpu-seconds RLIMIT_CPU of each process, ulimit -t (both mechanisms)
+  --wall-time   the whole box is killed (exit ${WALL_TIME_STATUS}) when it is up (both)
+  --limits-mechanism auto (default) | cgroup2 (an error, naming why, where not usable) | rlimit
 
 The box: new user, PID, network, IPC, UTS, mount and cgroup namespaces; no network but
 loopback, where 127.0.0.1:3128 leads to this sandbox's own relay listener; the host system
 read-only; a fresh $HOME, /tmp and /run; the working directory read-write; a seccomp filter
 that refuses ptrace, mounts, new namespaces, the keyring, kernel modules, io_uring and socket
 families other than unix, inet, inet6 and netlink (--no-seccomp turns it off and weakens the
-box). No cgroup limits yet: see docs/sandbox.md.
+box).
 
 Output: when neither stdin nor stdout is a terminal, the box's stdout and stderr are also
 copied to <stateDir>/sandboxes/<id>/output.log (first 10 MiB) for \`tollgate sandbox logs\`.
@@ -87,7 +103,13 @@ export function registerRun(program: Command): void {
     .option('--memory <size>', 'address-space limit per process, e.g. 512m', parseSize)
     .option('--pids <n>', 'process-count limit', parseCount)
     .option('--cpu-seconds <n>', 'CPU-time limit per process, e.g. 60 or 5m', parseSeconds)
+    .option('--cpus <n>', 'CPU share of the whole box, e.g. 0.5 (cgroup v2 only)', parseCpus)
     .option('--wall-time <duration>', 'lifetime of the box, e.g. 30m', parseSeconds)
+    .addOption(
+      new Option('--limits-mechanism <how>', 'how limits are enforced (see below)')
+        .choices(MECHANISM_CHOICES)
+        .default('auto'),
+    )
     .option(
       '--env-placeholder <NAME=CREDENTIAL>',
       "set NAME to a placeholder credential's placeholder (repeatable)",
@@ -128,7 +150,9 @@ async function run(given: string[], options: RunOptions, globals: GlobalOptions)
 
   const client = new SandboxClient(stateDir)
   const isolation = { seccomp: program !== null }
-  const limits = limitsOf(options)
+  // Decided before registering, so the record and the audit event say how limits are enforced.
+  const decided = decideMechanism(options.limitsMechanism, limitsOf(options))
+  const limits = decided.limits
   const sandbox = await client.start(options.agent, command, limits, isolation, options.policy)
   let seccompFd: number | null = null
   let log: OutputLog | null = null
@@ -137,7 +161,8 @@ async function run(given: string[], options: RunOptions, globals: GlobalOptions)
     log = openOutputLog(outputLogPath(stateDir, sandbox.id))
     const spec = boxSpec(sandbox, command, parts, seccompFd)
     const io = { seccompFd, log, wallSeconds: sandbox.limits.wallSeconds }
-    return await runBox(bwrap, bwrapArgs(spec), io)
+    const placement = { sandboxId: sandbox.id, limits, parentDir: decided.parentDir }
+    return await runLimitedBox(bwrap, bwrapArgs(spec), io, placement)
   } finally {
     closeFd(seccompFd)
     log?.close()
@@ -189,7 +214,7 @@ function boxSpec(
     cwd: parts.explicitWorkdir ? null : config.workingDir,
     user: parts.image?.user ?? null,
     seccompFd: seccompFd === null ? null : SECCOMP_CHILD_FD,
-    limits: sandbox.limits,
+    limits: wrapperRlimits(sandbox.limits),
   }
 }
 
@@ -227,9 +252,11 @@ function boxImage(image: string | undefined, stateDir: string, workdir: string |
 
 function limitsOf(options: RunOptions): SandboxLimits {
   return {
+    ...NO_LIMITS,
     memoryBytes: options.memory ?? null,
     pids: options.pids ?? null,
     cpuSeconds: options.cpuSeconds ?? null,
+    cpus: options.cpus ?? null,
     wallSeconds: options.wallTime ?? null,
   }
 }

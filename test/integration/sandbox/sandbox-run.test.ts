@@ -183,6 +183,22 @@ describe('tollgate run: a box whose only way out is the relay', { skip: NO_BWRAP
     assert.deepEqual(linesOf(small.stdout), ['small'])
   })
 
+  test('--pids and --cpu-seconds are set in the box, whatever the shell calls them', async () => {
+    // Debian's /bin/sh (dash) spells the process limit -p where bash and busybox say -u.
+    const result = await box("grep -E '^Max (processes|cpu time)' /proc/self/limits", [
+      '--pids',
+      '64',
+      '--cpu-seconds',
+      '30',
+    ])
+    assert.equal(result.code, 0, result.stderr)
+    const limits = linesOf(result.stdout).map((line) => line.split(/\s{2,}/).slice(0, 3))
+    assert.deepEqual(limits, [
+      ['Max cpu time', '30', '30'],
+      ['Max processes', '64', '64'],
+    ])
+  })
+
   test('stopping a sandbox cuts its way out; it is unregistered on exit', async () => {
     // The shared working directory is the handshake: the box says when it made its first
     // request, the test says when it has stopped the sandbox (each side waits, bounded).

@@ -1,0 +1,43 @@
+import { runBox, type BoxIo } from '../box-process.js'
+import type { SandboxLimits } from '../sandbox-limits.js'
+import { BoxCgroup, cgroupLauncher } from './box-cgroup.js'
+
+/** Where the box runs: directly (rlimits), or in a new cgroup under `parentDir` (cgroup2). */
+export interface BoxPlacement {
+  sandboxId: string
+  limits: SandboxLimits
+  /** Our own cgroup, with the controllers enabled for children; null under rlimit. */
+  parentDir: string | null
+}
+
+/**
+ * Runs bwrap to completion like {@link runBox}, inside the box's own cgroup when there is
+ * one. The cgroup is removed afterwards, and a box the memory limit cut short says so on
+ * stderr: an agent killed by the OOM killer otherwise only shows `128 + 9`.
+ */
+export async function runLimitedBox(
+  bwrap: string,
+  args: string[],
+  io: BoxIo,
+  placement: BoxPlacement,
+): Promise<number> {
+  if (placement.parentDir === null) return runBox(bwrap, args, io)
+
+  const cgroup = BoxCgroup.create(placement.parentDir, placement.sandboxId, placement.limits)
+  let status: number
+  try {
+    const launcher = cgroupLauncher(cgroup.procsFile, bwrap, args)
+    status = await runBox(launcher.file, launcher.args, io)
+  } finally {
+    reportOutcome(await cgroup.finish(), cgroup.dir)
+  }
+  return status
+}
+
+function reportOutcome(outcome: { oomKills: number; removed: boolean }, dir: string): void {
+  if (outcome.oomKills > 0) {
+    const count = outcome.oomKills
+    process.stderr.write(`tollgate: the sandbox's memory limit killed ${count} process(es)\n`)
+  }
+  if (!outcome.removed) process.stderr.write(`tollgate: could not remove the cgroup ${dir}\n`)
+}
