@@ -36,7 +36,8 @@ interface Tunnel extends Authority {
 
 /**
  * CONNECT tunnels with TLS interception, or spliced unread where an opaque-tunnel rule allows
- * it (see `opaque-tunnel.ts`). The tunnel is opened only to a host the agent's policy may reach; inside it the relay terminates TLS with a leaf from its own CA and hands each
+ * it (see `opaque-tunnel.ts`). The tunnel is opened only to a host the agent's policy may
+ * reach; inside it the relay terminates TLS with a leaf from its own CA and hands each
  * request to an internal HTTP server, so every request in the tunnel (keep-alive and pipelined
  * ones too) is identified, decided, recorded and injected on its own.
  */
