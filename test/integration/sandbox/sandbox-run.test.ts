@@ -136,27 +136,34 @@ describe('tollgate run: a box whose only way out is the relay', { skip: NO_BWRAP
   // The host system is the box's root, so the host's Node runs inside it when it lives there.
   const hostNode = /^\/(usr|bin)\//.test(process.execPath) ? process.execPath : null
   test(
-    'a Node client in the box reaches an upstream through the relay',
+    'a Node client in the box reaches an allowed upstream through the relay, not a forbidden one',
     { skip: hostNode === null && 'Node is not under /usr or /bin' },
     async () => {
-      // Absolute-form request to the in-box proxy port, as proxy-aware HTTP clients send it.
+      // Absolute-form requests to the in-box proxy port, as proxy-aware HTTP clients send them.
       const client = [
         "import { request } from 'node:http'",
-        `const target = ${JSON.stringify(url('/open/from-node'))}`,
+        `const targets = ${JSON.stringify([url('/open/from-node'), url('/admin/from-node')])}`,
+        'for (const target of targets) {',
         // The Host header names the upstream, as the relay requires for absolute-form.
-        'const headers = { host: new URL(target).host }',
-        "const req = request({ host: '127.0.0.1', port: 3128, path: target, headers }, (res) => {",
-        '  console.log(`status=${res.statusCode}`)',
-        '  res.resume()',
-        '})',
-        "req.on('error', (e) => { console.log(`error=${e.message}`); process.exitCode = 1 })",
-        'req.end()',
+        '  const headers = { host: new URL(target).host }',
+        '  const status = await new Promise((resolve, reject) => {',
+        "    const options = { host: '127.0.0.1', port: 3128, path: target, headers }",
+        '    const req = request(options, (res) => {',
+        '      res.resume()',
+        '      resolve(res.statusCode)',
+        '    })',
+        "    req.on('error', reject)",
+        '    req.end()',
+        '  })',
+        '  console.log(`status=${status}`)',
+        '}',
       ].join('\n')
       writeFileSync(join(sb.project, 'client.mjs'), client)
       const result = await box(`${hostNode} client.mjs`)
       assert.equal(result.code, 0, result.stderr + result.stdout)
-      assert.deepEqual(linesOf(result.stdout), ['status=200'])
+      assert.deepEqual(linesOf(result.stdout), ['status=200', 'status=403'])
       assert.ok(sb.upstream.received.some((r) => r.url === '/open/from-node'))
+      assert.ok(!sb.upstream.received.some((r) => r.url === '/admin/from-node'))
 
       const events = await auditEvents()
       const completed = events.find(
