@@ -4,7 +4,12 @@ import { join } from 'node:path'
 import { TollgateError, isTollgateError } from '../errors/tollgate-error.js'
 import type { Logger } from '../observability/logger.js'
 import { isSandboxLimits } from '../sandbox/sandbox-limits.js'
-import type { SandboxManager, SandboxRecord, SandboxRequest } from '../sandbox/sandbox-manager.js'
+import type {
+  BoxEnd,
+  SandboxManager,
+  SandboxRecord,
+  SandboxRequest,
+} from '../sandbox/sandbox-manager.js'
 
 /** The control socket inside the state directory. */
 export function controlSocketPath(stateDir: string): string {
@@ -65,7 +70,8 @@ export class SandboxApi {
     }
     const match = /^\/sandboxes\/(sbx_[0-9a-f]+)$/.exec(path)
     if (match?.[1] && req.method === 'DELETE') {
-      if (!(await this.#sandboxes.stop(match[1], 'stopped'))) {
+      const ended = parseBoxEnd(await readOptionalJson(req))
+      if (!(await this.#sandboxes.stop(match[1], 'stopped', ended))) {
         throw new TollgateError('TOLLGATE_NOT_FOUND', `no sandbox ${match[1]}`)
       }
       return { status: 200, body: { id: match[1], stopped: true } }
@@ -107,6 +113,24 @@ function parseRequest(body: unknown): SandboxRequest {
   return { agent, command, limits, seccomp: seccomp === true, overlay: parseOverlay(overlay) }
 }
 
+/**
+ * How the box ended, from `tollgate run`; absent when the sandbox is stopped by hand
+ * (`tollgate sandbox stop`), while its box may still be running.
+ */
+function parseBoxEnd(body: unknown): BoxEnd | null {
+  if (body === null) return null
+  const { exit_status: exitStatus, oom_kills: oomKills } = body as Record<string, unknown>
+  const isStatus = Number.isInteger(exitStatus) && (exitStatus as number) >= 0
+  const isKills = oomKills === null || (Number.isInteger(oomKills) && (oomKills as number) >= 0)
+  if (isStatus && isKills) {
+    return { exitStatus: exitStatus as number, oomKills: oomKills as number | null }
+  }
+  throw new TollgateError(
+    'TOLLGATE_INVALID_ARGUMENT',
+    'expected { exit_status: integer >= 0, oom_kills: integer >= 0 | null }',
+  )
+}
+
 /** Policy names narrowing the agent's; the manager checks that each one exists. */
 function parseOverlay(overlay: unknown): string[] {
   if (overlay === undefined) return []
@@ -114,6 +138,14 @@ function parseOverlay(overlay: unknown): string[] {
     Array.isArray(overlay) && overlay.every((name) => typeof name === 'string' && name !== '')
   if (isNames) return [...new Set(overlay as string[])]
   throw new TollgateError('TOLLGATE_INVALID_ARGUMENT', 'overlay must be a list of policy names')
+}
+
+/** The JSON body, or null when the request has none. */
+async function readOptionalJson(req: IncomingMessage): Promise<unknown> {
+  const hasBody =
+    req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0'
+  if (!hasBody && req.headers['transfer-encoding'] === undefined) return null
+  return readJson(req)
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

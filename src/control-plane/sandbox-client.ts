@@ -4,6 +4,7 @@ import { TollgateError } from '../errors/tollgate-error.js'
 import type { ErrorCode } from '../errors/codes.js'
 import { ERRORS } from '../errors/codes.js'
 import type { SandboxLimits } from '../sandbox/sandbox-limits.js'
+import type { BoxEnd } from '../sandbox/sandbox-manager.js'
 import { controlSocketPath } from './sandbox-api.js'
 
 /** A sandbox as the control API returns it. */
@@ -47,8 +48,11 @@ export class SandboxClient {
     return body.sandboxes
   }
 
-  async stop(id: string): Promise<void> {
-    await this.#call('DELETE', `/sandboxes/${encodeURIComponent(id)}`)
+  /** Unregisters the sandbox; `ended` (from `tollgate run`) goes on the `sandbox.stopped` event. */
+  async stop(id: string, ended: BoxEnd | null = null): Promise<void> {
+    const body =
+      ended === null ? undefined : { exit_status: ended.exitStatus, oom_kills: ended.oomKills }
+    await this.#call('DELETE', `/sandboxes/${encodeURIComponent(id)}`, body)
   }
 
   #call(method: string, path: string, body?: unknown): Promise<unknown> {
@@ -72,7 +76,11 @@ export class SandboxClient {
         })
       })
       req.on('error', reject)
-      if (payload !== undefined) req.setHeader('content-type', 'application/json')
+      if (payload !== undefined) {
+        req.setHeader('content-type', 'application/json')
+        // Node frames a DELETE body neither by length nor chunked unless told: say its length.
+        req.setHeader('content-length', Buffer.byteLength(payload))
+      }
       req.end(payload)
     })
   }

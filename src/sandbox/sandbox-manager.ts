@@ -21,6 +21,14 @@ export interface SandboxRequest {
 }
 
 /** A registered sandbox, as the control API lists it. */
+/** How the box ended, as `tollgate run` saw it; recorded on `sandbox.stopped`. */
+export interface BoxEnd {
+  /** The agent's exit status (124 when the wall time ran out, 128 + n for signal n). */
+  exitStatus: number
+  /** Processes the cgroup v2 memory limit killed; null where limits are rlimits. */
+  oomKills: number | null
+}
+
 export interface SandboxRecord extends SandboxRequest {
   id: string
   owner: string
@@ -123,11 +131,11 @@ export class SandboxManager {
   }
 
   /** Unregisters a sandbox, cuts its connections and audits the stop; false if unknown. */
-  async stop(id: string, reason: string): Promise<boolean> {
+  async stop(id: string, reason: string, ended: BoxEnd | null = null): Promise<boolean> {
     const record = this.#sandboxes.get(id)
     if (!record) return false
     await this.#discard(record)
-    await this.#record('sandbox.stopped', record, reason)
+    await this.#record('sandbox.stopped', record, reason, ended)
     this.#parts.logger.info({ event: 'sandbox.stopped', sandboxId: id, reason }, 'sandbox stopped')
     return true
   }
@@ -143,7 +151,12 @@ export class SandboxManager {
     clearStoppedSandboxes(this.#root, (id) => this.#sandboxes.has(id))
   }
 
-  #record(type: 'sandbox.started' | 'sandbox.stopped', record: SandboxRecord, reason?: string) {
+  #record(
+    type: 'sandbox.started' | 'sandbox.stopped',
+    record: SandboxRecord,
+    reason?: string,
+    ended: BoxEnd | null = null,
+  ) {
     return this.#parts.audit.record({
       type,
       agent: record.agent,
@@ -157,6 +170,7 @@ export class SandboxManager {
         seccomp: record.seccomp,
         overlay: record.overlay ?? [],
         ...(reason === undefined ? {} : { reason }),
+        ...(ended === null ? {} : { exit_status: ended.exitStatus, oom_kills: ended.oomKills }),
       },
     })
   }

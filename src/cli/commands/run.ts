@@ -29,6 +29,7 @@ import { resolveImageUser } from '../../sandbox/image/image-user.js'
 import { addMountPoints, prepareImage } from '../../sandbox/image/prepare-image.js'
 import { OutputLog, outputLogPath } from '../../sandbox/output-log.js'
 import { checkWorkdir, placeholderEnv } from '../../sandbox/run-options.js'
+import type { BoxEnd } from '../../sandbox/sandbox-manager.js'
 import {
   NO_LIMITS,
   parseCount,
@@ -156,17 +157,19 @@ async function run(given: string[], options: RunOptions, globals: GlobalOptions)
   const sandbox = await client.start(options.agent, command, limits, isolation, options.policy)
   let seccompFd: number | null = null
   let log: OutputLog | null = null
+  let ended: BoxEnd | null = null
   try {
     seccompFd = program === null ? null : openProgramFd(dirname(sandbox.socket), program)
     log = openOutputLog(outputLogPath(stateDir, sandbox.id))
     const spec = boxSpec(sandbox, command, parts, seccompFd)
     const io = { seccompFd, log, wallSeconds: sandbox.limits.wallSeconds }
     const placement = { sandboxId: sandbox.id, limits, parentDir: decided.parentDir }
-    return await runLimitedBox(bwrap, bwrapArgs(spec), io, placement)
+    ended = await runLimitedBox(bwrap, bwrapArgs(spec), io, placement)
+    return ended.exitStatus
   } finally {
     closeFd(seccompFd)
     log?.close()
-    await client.stop(sandbox.id).catch(() => undefined)
+    await client.stop(sandbox.id, ended).catch(() => undefined)
   }
 }
 

@@ -1,5 +1,6 @@
 import { runBox, type BoxIo } from '../box-process.js'
 import type { SandboxLimits } from '../sandbox-limits.js'
+import type { BoxEnd } from '../sandbox-manager.js'
 import { BoxCgroup, cgroupLauncher } from './box-cgroup.js'
 
 /** Where the box runs: directly (rlimits), or in a new cgroup under `parentDir` (cgroup2). */
@@ -12,7 +13,7 @@ export interface BoxPlacement {
 
 /**
  * Runs bwrap to completion like {@link runBox}, inside the box's own cgroup when there is
- * one. The cgroup is removed afterwards, and a box the memory limit cut short says so on
+ * one, and says how it ended. The cgroup is removed afterwards, and a box the memory limit cut short says so on
  * stderr: an agent killed by the OOM killer otherwise only shows `128 + 9`.
  */
 export async function runLimitedBox(
@@ -20,18 +21,23 @@ export async function runLimitedBox(
   args: string[],
   io: BoxIo,
   placement: BoxPlacement,
-): Promise<number> {
-  if (placement.parentDir === null) return runBox(bwrap, args, io)
+): Promise<BoxEnd> {
+  if (placement.parentDir === null) {
+    return { exitStatus: await runBox(bwrap, args, io), oomKills: null }
+  }
 
   const cgroup = BoxCgroup.create(placement.parentDir, placement.sandboxId, placement.limits)
-  let status: number
+  let exitStatus = 0
+  let oomKills: number | null = null
   try {
     const launcher = cgroupLauncher(cgroup.procsFile, bwrap, args)
-    status = await runBox(launcher.file, launcher.args, io)
+    exitStatus = await runBox(launcher.file, launcher.args, io)
   } finally {
-    reportOutcome(await cgroup.finish(), cgroup.dir)
+    const outcome = await cgroup.finish()
+    oomKills = outcome.oomKills
+    reportOutcome(outcome, cgroup.dir)
   }
-  return status
+  return { exitStatus, oomKills }
 }
 
 function reportOutcome(outcome: { oomKills: number; removed: boolean }, dir: string): void {

@@ -102,9 +102,19 @@ describe('tollgate run: a box whose only way out is the relay', { skip: NO_BWRAP
     assert.deepEqual(readdirSync(join(sb.ws.stateDir, 'sandboxes')), sandboxesBefore)
   })
 
-  test("the agent's exit status is the command's", async () => {
+  test("the agent's exit status is the command's, and is recorded when the box ends", async () => {
     assert.equal((await box('exit 7')).code, 7)
     assert.equal((await box('true')).code, 0)
+
+    const stopped = (await auditEvents()).filter((e) => e['type'] === 'sandbox.stopped')
+    const details = stopped.slice(-2).map((e) => e['detail'] as Record<string, unknown>)
+    assert.deepEqual(
+      details.map((d) => [d['reason'], d['exit_status'], d['oom_kills']]),
+      [
+        ['stopped', 7, null],
+        ['stopped', 0, null],
+      ],
+    )
   })
 
   test('audit events carry the sandbox id, agent and owner, and no token', async () => {
