@@ -1,7 +1,9 @@
 import type { PolicyMode, RuleEffect, TollgateConfig } from '../config/types.js'
+import { TollgateError } from '../errors/tollgate-error.js'
+import type { ConnectDecision } from './connect-decision.js'
 import type { PolicyEngine } from './engine.js'
 import type { Decision, RequestTarget } from './request-target.js'
-import { formatTarget, targetFromUrl } from './target-from-url.js'
+import { canonicalHost, formatTarget, targetFromUrl } from './target-from-url.js'
 
 /** One rule that matched the request, whether or not it decided. */
 export interface RuleMatch {
@@ -83,4 +85,71 @@ function findMatches(engine: PolicyEngine, agent: string, target: RequestTarget)
 function formatMatch(match: RuleMatch): string {
   const credential = match.credential === null ? '' : ` credential=${match.credential}`
   return `  ${match.effect.padEnd(5)} ${match.id} [${match.mode}]${credential}`
+}
+
+/** How the relay would treat `CONNECT host:port`, for `tollgate policy explain … CONNECT`. */
+export interface ConnectExplanation {
+  agent: string
+  agentKnown: boolean
+  host: string
+  port: number
+  /** `intercept` (TLS terminated, each request decided), `opaque` (bytes spliced) or `refuse`. */
+  outcome: ConnectDecision['kind']
+  /** The deciding rule's decision for `opaque` and `refuse`; null for `intercept`. */
+  decision: Decision | null
+}
+
+/**
+ * Decides a CONNECT the way the relay's tunnel listener does. `authority` is `host:port`, the
+ * port required: a CONNECT always names one.
+ */
+export function explainConnect(
+  engine: PolicyEngine,
+  config: TollgateConfig,
+  agent: string,
+  authority: string,
+): ConnectExplanation {
+  const { host, port } = parseConnectAuthority(authority)
+  const connect = engine.decideConnect(agent, host, port)
+
+  return {
+    agent,
+    agentKnown: config.agents.some((candidate) => candidate.name === agent),
+    host,
+    port,
+    outcome: connect.kind,
+    decision: connect.kind === 'intercept' ? null : connect.decision,
+  }
+}
+
+export function formatConnectExplanation(explanation: ConnectExplanation): string {
+  const { decision } = explanation
+  const host = explanation.host.includes(':') ? `[${explanation.host}]` : explanation.host
+  const outcome = {
+    intercept: 'intercept (TLS is terminated and every request inside is decided on its own)',
+    opaque: `opaque tunnel, ${decision?.kind ?? 'allow'} (bytes spliced unread, counted)`,
+    refuse: `refuse${decision?.code ? ` (${decision.code})` : ''}`,
+  }[explanation.outcome]
+  return [
+    `agent:      ${explanation.agent}${explanation.agentKnown ? '' : ' (unknown agent)'}`,
+    `request:    CONNECT ${host}:${explanation.port}`,
+    `decision:   ${outcome}`,
+    `rule:       ${decision?.rule?.id ?? 'none'}`,
+  ].join('\n')
+}
+
+function parseConnectAuthority(authority: string): { host: string; port: number } {
+  let parsed: URL
+  try {
+    parsed = new URL(`http://${authority}`)
+  } catch (cause) {
+    throw new TollgateError('TOLLGATE_INVALID_ARGUMENT', 'CONNECT takes host:port', { cause })
+  }
+  // URL drops a port equal to the scheme's default, so read it back from the text.
+  const port = Number(/:(\d+)$/.exec(authority)?.[1] ?? Number.NaN)
+  const exact = parsed.pathname === '/' && parsed.search === '' && parsed.username === ''
+  if (!exact || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new TollgateError('TOLLGATE_INVALID_ARGUMENT', 'CONNECT takes host:port')
+  }
+  return { host: canonicalHost(parsed.hostname), port }
 }

@@ -42,7 +42,7 @@ function toScheme(protocol: string): Scheme {
 }
 
 /** Lower case, no trailing dot, IPv6 without brackets: the form policy is decided on. */
-function canonicalHost(hostname: string): string {
+export function canonicalHost(hostname: string): string {
   const bare = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname
   return bare.toLowerCase().replace(/\.$/, '')
 }

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import { explainDecision, formatExplanation } from '../../policy/explain.js'
+import {
+  explainConnect,
+  explainDecision,
+  formatConnectExplanation,
+  formatExplanation,
+} from '../../policy/explain.js'
 import { lintPolicies } from '../../policy/lint.js'
 import {
   formatPolicyTestReport,
@@ -16,7 +21,10 @@ export function registerPolicy(program: Command): void {
 
   policy
     .command('explain <method> <url>')
-    .description('show how the relay would decide METHOD URL for an agent, and which rules matched')
+    .description(
+      'show how the relay would decide METHOD URL for an agent, and which rules matched ' +
+        '(CONNECT host:port for a tunnel)',
+    )
     .requiredOption('-a, --agent <name>', 'the agent making the request')
     .option('--json', 'print JSON')
     .action(
@@ -30,6 +38,13 @@ export function registerPolicy(program: Command): void {
         const engine = PolicyEngine.compile(config.policies, config.agents)
         if (!config.agents.some((agent) => agent.name === options.agent)) {
           throw new TollgateError('TOLLGATE_NOT_FOUND', `no agent named ${options.agent} in config`)
+        }
+        if (method.toUpperCase() === 'CONNECT') {
+          const tunnel = explainConnect(engine, config, options.agent, url)
+          console.log(
+            options.json ? JSON.stringify(tunnel, null, 2) : formatConnectExplanation(tunnel),
+          )
+          return
         }
         const explanation = explainDecision(engine, config, options.agent, method, url)
         console.log(

@@ -4,7 +4,11 @@ import { parseConfigText } from '../../../src/config/load.js'
 import { ConfigError } from '../../../src/config/config-error.js'
 import { PolicyEngine } from '../../../src/policy/engine.js'
 import type { ConnectDecision } from '../../../src/policy/connect-decision.js'
-import { explainDecision } from '../../../src/policy/explain.js'
+import {
+  explainConnect,
+  explainDecision,
+  formatConnectExplanation,
+} from '../../../src/policy/explain.js'
 import { lintPolicies } from '../../../src/policy/lint.js'
 import { agent, config, policy, request, rule } from './fixtures.js'
 
@@ -225,5 +229,42 @@ void describe('opaque-tunnel rules at config load', () => {
       found.some((p) => /tunnel/.test(p)),
       found.join('\n'),
     )
+  })
+})
+
+void describe('policy explain for a CONNECT', () => {
+  const cfg = config({ policies: [git], agents: [agent('bot', ['git'])] })
+  const engine = PolicyEngine.compile(cfg.policies, cfg.agents)
+  const explain = (authority: string) => explainConnect(engine, cfg, 'bot', authority)
+
+  void test('names the three outcomes the tunnel listener can reach, with the deciding rule', () => {
+    const opaque = explain('Git.Example.com.:22')
+    assert.deepEqual(
+      [opaque.host, opaque.port, opaque.outcome, opaque.decision?.rule?.id],
+      ['git.example.com', 22, 'opaque', 'git/ssh'],
+    )
+    assert.match(formatConnectExplanation(opaque), /^decision: {3}opaque tunnel, allow/m)
+
+    const intercepted = explain('git.example.com:443')
+    assert.deepEqual([intercepted.outcome, intercepted.decision], ['intercept', null])
+
+    const refused = explain('git.example.com:2222')
+    assert.equal(refused.outcome, 'refuse')
+    assert.match(
+      formatConnectExplanation(refused),
+      /^decision: {3}refuse \(TOLLGATE_POLICY_NO_MATCH\)/m,
+    )
+  })
+
+  void test('refuses an authority that a CONNECT could not carry', () => {
+    for (const bad of [
+      'git.example.com',
+      'git.example.com:0',
+      'x:1/path',
+      'user@x:22',
+      'x:99999',
+    ]) {
+      assert.throws(() => explain(bad), /CONNECT takes host:port/, bad)
+    }
   })
 })
