@@ -1,4 +1,5 @@
 import type { CredentialConfig } from '../config/types.js'
+import { encodedForms } from './secret-forms.js'
 import { TollgateError } from '../errors/tollgate-error.js'
 import { percentDecode } from './credential-binding.js'
 import type { SecretValue } from './secret-value.js'
@@ -176,12 +177,7 @@ function assertHeaderSafe(credName: string, value: string): void {
 }
 
 function scrubValuesFor(raw: string, injected: string[]): string[] {
-  const forms = [
-    ...injected,
-    raw,
-    encodeURIComponent(raw),
-    Buffer.from(raw, 'utf8').toString('base64'),
-  ]
+  const forms = [...injected, ...encodedForms(raw)]
 
   // Longest first, so `Bearer xyz` is redacted whole rather than leaving `Bearer ` behind.
   const unique = new Set(forms.filter((form) => form.length >= MIN_SCRUB_LENGTH))

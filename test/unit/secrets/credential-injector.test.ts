@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { CredentialConfig, CredentialInjection } from '../../../src/config/types.js'
 import { injectCredential, type OutgoingRequest } from '../../../src/secrets/credential-injector.js'
+import { encodedForms } from '../../../src/secrets/secret-forms.js'
 import { SecretValue } from '../../../src/secrets/secret-value.js'
 
 const RAW = 'sk/live+key=42'
@@ -37,7 +38,11 @@ describe('injectCredential: header', () => {
     const { scrubValues } = injectCredential(cred, new SecretValue(RAW), request())
 
     const base64 = Buffer.from(RAW).toString('base64')
-    assert.deepEqual(new Set(scrubValues), new Set([`Bearer ${RAW}`, RAW, ENCODED, base64]))
+    const hex = Buffer.from(RAW).toString('hex')
+    for (const form of [`Bearer ${RAW}`, RAW, ENCODED, base64, hex, hex.toUpperCase()]) {
+      assert.ok(scrubValues.includes(form), form)
+    }
+    assert.deepEqual(new Set(scrubValues), new Set([`Bearer ${RAW}`, ...encodedForms(RAW)]))
     const lengths = scrubValues.map((value) => value.length)
     assert.deepEqual(
       lengths,
@@ -171,6 +176,13 @@ describe('scrubValues', () => {
 
     const { scrubValues } = injectCredential(cred, new SecretValue('plainvalue'), request())
 
-    assert.deepEqual(scrubValues, [Buffer.from('plainvalue').toString('base64'), 'plainvalue'])
+    const hex = Buffer.from('plainvalue').toString('hex')
+    // The JSON form equals the value itself; the base64 fragments are too short to mask.
+    assert.deepEqual(scrubValues, [
+      hex,
+      hex.toUpperCase(),
+      Buffer.from('plainvalue').toString('base64'),
+      'plainvalue',
+    ])
   })
 })
