@@ -1,12 +1,15 @@
 import {
   DEFAULT_CONNECTIONS,
   DEFAULT_CONNECTIONS_PER_AGENT,
+  DEFAULT_DECODED_RESPONSE_BYTES,
+  DEFAULT_REQUEST_BODY_BYTES,
   DEFAULT_TUNNELS_PER_AGENT,
   DEFAULT_UNAUTHENTICATED_CONNECTIONS,
   DEFAULT_UNAUTHENTICATED_PER_ADDRESS,
 } from './defaults.js'
 import type { IssueList } from './issue-list.js'
-import type { RawLimits, RawRateLimit } from './raw-config.js'
+import type { RawLimits, RawRateLimit, RawSize } from './raw-config.js'
+import { isSize, parseSize } from './size.js'
 import type { LimitsConfig, RateLimitConfig } from './types.js'
 
 /** `server.limits` with its defaults. Caps that contradict each other are reported. */
@@ -19,6 +22,18 @@ export function convertLimits(raw: RawLimits = {}, issues: IssueList): LimitsCon
       raw.unauthenticatedConnections ?? DEFAULT_UNAUTHENTICATED_CONNECTIONS,
     unauthenticatedPerAddress: raw.unauthenticatedPerAddress ?? DEFAULT_UNAUTHENTICATED_PER_ADDRESS,
     rate: raw.rate ? convertRate(raw.rate) : null,
+    requestBodyBytes: convertSize(
+      raw.requestBody,
+      DEFAULT_REQUEST_BODY_BYTES,
+      'requestBody',
+      issues,
+    ),
+    decodedResponseBytes: convertSize(
+      raw.decodedResponse,
+      DEFAULT_DECODED_RESPONSE_BYTES,
+      'decodedResponse',
+      issues,
+    ),
   }
 
   // Defaults are consistent; only values the operator wrote can contradict each other.
@@ -33,6 +48,25 @@ export function convertLimits(raw: RawLimits = {}, issues: IssueList): LimitsCon
     )
   }
   return limits
+}
+
+/** A byte limit; zero is refused, since it would refuse every body rather than mean "no limit". */
+function convertSize(
+  raw: RawSize | undefined,
+  fallback: number,
+  key: string,
+  issues: IssueList,
+): number {
+  if (raw === undefined) return fallback
+  const path = ['server', 'limits', key]
+  if (!isSize(raw)) {
+    issues.add(path, 'must be a size such as 512k, 32m or 1g')
+    return fallback
+  }
+
+  const bytes = parseSize(raw)
+  if (bytes === 0) issues.add(path, 'must be greater than 0')
+  return bytes
 }
 
 /**

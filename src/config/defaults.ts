@@ -51,6 +51,18 @@ export const DEFAULT_CONNECTIONS = 4096
 export const DEFAULT_UNAUTHENTICATED_CONNECTIONS = 1024
 export const DEFAULT_UNAUTHENTICATED_PER_ADDRESS = 128
 
+/**
+ * Far above what an API call or an LLM prompt sends; an agent that uploads more is either
+ * moving data it should not, or a workload that sets its own limit.
+ */
+export const DEFAULT_REQUEST_BODY_BYTES = 32 * 1024 ** 2
+
+/**
+ * The relay decodes a compressed response only to scrub it; a few kilobytes of gzip can expand
+ * to gigabytes, so the decoded size is capped well above any real API answer.
+ */
+export const DEFAULT_DECODED_RESPONSE_BYTES = 256 * 1024 ** 2
+
 export const DEFAULT_LOG_LEVEL: ServerConfig['logLevel'] = 'info'
 
 /**

@@ -6,6 +6,9 @@
 
 export type RawDuration = string | number
 
+/** A size in bytes: `32m`, `512k`, `1g` or a bare integer of bytes. */
+export type RawSize = string | number
+
 export interface RawListener {
   listen?: string
 }
@@ -41,6 +44,8 @@ export interface RawLimits {
   unauthenticatedConnections?: number
   unauthenticatedPerAddress?: number
   rate?: RawRateLimit | null
+  requestBody?: RawSize
+  decodedResponse?: RawSize
 }
 
 export interface RawPerson {

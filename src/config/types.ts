@@ -45,6 +45,10 @@ export interface LimitsConfig {
   unauthenticatedPerAddress: number
   /** Each agent's request rate, unless the agent sets its own; null: not limited. */
   rate: RateLimitConfig | null
+  /** Largest request body the relay forwards, in bytes (declared or streamed). */
+  requestBodyBytes: number
+  /** Largest response body the relay decodes (to scrub it) before cutting it, in bytes. */
+  decodedResponseBytes: number
 }
 
 /** A token bucket: `burst` requests at once, refilled at `requestsPerSecond`. */

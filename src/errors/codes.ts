@@ -42,6 +42,12 @@ export const ERRORS = {
     message: 'the agent is sending requests faster than its rate limit allows',
   },
 
+  // 413: the agent sent a larger body than the relay forwards (server.limits.requestBody).
+  TOLLGATE_BODY_TOO_LARGE: {
+    status: 413,
+    message: 'the request body is larger than the relay accepts',
+  },
+
   // 421: the tunnel and the request inside it disagree about the host.
   TOLLGATE_MISDIRECTED: { status: 421, message: 'the request host does not match the tunnel' },
 
@@ -63,6 +69,10 @@ export const ERRORS = {
   TOLLGATE_UPSTREAM_ENCODING: {
     status: 502,
     message: 'the upstream response is encoded in a way the relay cannot scrub',
+  },
+  TOLLGATE_RESPONSE_TOO_LARGE: {
+    status: 502,
+    message: 'the upstream response decodes to more than the relay accepts',
   },
 
   // Not sent on the wire: configuration and operator errors.

@@ -1,11 +1,9 @@
-import { PassThrough, Transform, type Readable } from 'node:stream'
-import { Scrubber } from '../../secrets/scrubber.js'
-import type { IncomingMessage } from 'node:http'
 import type { Dispatcher } from 'undici'
 import { TollgateError } from '../../errors/tollgate-error.js'
 import type { HeaderMap } from '../http/headers.js'
 import { formatAuthorityHost } from '../target/host.js'
 import type { Exchange, RelayDeps } from './exchange.js'
+import { streamBody, type RequestBody } from './request-body.js'
 import { ResponseRelay } from './response-relay.js'
 
 /** The request as it will leave: headers already stripped of hop-by-hop and agent tokens. */
@@ -24,20 +22,22 @@ export function forwardExchange(
   ex: Exchange,
   outgoing: Outgoing,
   scrub: Buffer[],
-  strayPlaceholders: readonly string[] = [],
+  body: RequestBody | null,
 ): void {
   const { timeouts } = deps.upstreams
+  const { decodedResponseBytes } = deps.state.current.loaded.config.server.limits
   const upstream = prepareUpstream(deps, ex, outgoing)
   const options: Dispatcher.DispatchOptions = {
     origin: upstream.origin,
     path: outgoing.pathAndQuery,
     method: upstream.target.method,
     headers: outgoing.headers,
-    body: hasBody(ex.req) ? countedBody(ex, strayPlaceholders) : null,
+    body: body === null ? null : (body.buffered ?? streamBody(ex, body, outgoing.headers)),
     headersTimeout: timeouts.headersMs,
     bodyTimeout: timeouts.bodyMs,
   }
-  upstream.dispatcher.dispatch(options, new ResponseRelay(ex, scrub))
+  const relay = new ResponseRelay(ex, scrub, decodedResponseBytes)
+  upstream.dispatcher.dispatch(options, relay)
 }
 
 /**
@@ -61,49 +61,4 @@ export function prepareUpstream(deps: RelayDeps, ex: Exchange, outgoing: Outgoin
 function authorityOf(scheme: string, host: string, port: number): string {
   const implicit = (scheme === 'https' && port === 443) || (scheme === 'http' && port === 80)
   return implicit ? formatAuthorityHost(host) : `${formatAuthorityHost(host)}:${port}`
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length']
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
-}
-
-/**
- * Streams the agent's body upstream as it arrives, counting bytes for the audit record. Where
- * placeholders of credentials not bound to this host exist, the body is watched for them: the
- * bytes that could start one are held back, and a full one aborts the request before it is
- * sent (an exfiltration attempt, answered 403 like a placeholder in a header).
- */
-function countedBody(ex: Exchange, stray: readonly string[]): Readable {
-  const body = stray.length === 0 ? new PassThrough() : placeholderWatch(stray)
-  body.on('data', (chunk: Buffer) => {
-    ex.bytesIn += chunk.length
-  })
-  body.pause()
-  ex.req.pipe(body)
-  ex.req.once('aborted', () => body.destroy(new Error('agent aborted the request body')))
-  return body
-}
-
-// TODO(#3): placeholders are only detected in bodies, not swapped: a placeholder bound to
-// this host reaches the upstream as sent. Compressed request bodies are not inspected.
-function placeholderWatch(stray: readonly string[]): Transform {
-  const watcher = new Scrubber(stray)
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      const out = watcher.push(chunk)
-      if (watcher.replacements > 0) return done(misuse())
-      done(null, out)
-    },
-    flush(done) {
-      done(null, watcher.end())
-    },
-  })
-}
-
-function misuse(): TollgateError {
-  return new TollgateError(
-    'TOLLGATE_PLACEHOLDER_MISUSE',
-    'the request body carries a credential placeholder not bound to this host',
-  )
 }

@@ -14,6 +14,18 @@ import type { Exchange } from './exchange.js'
 
 type Controller = Dispatcher.DispatchController
 
+/**
+ * A decoded body that has grown past this many bytes is also cut when it is more than
+ * `MAX_EXPANSION` times the compressed bytes received so far. Deflate (gzip) cannot expand more
+ * than 1032 times, so this never fires for it: it stops a brotli body built to expand (64 MiB
+ * of zeros is 102 bytes of brotli) long before `decodedResponse`. Real text stays far below.
+ */
+const EXPANSION_CHECK_BYTES = 16 * 1024 * 1024
+const MAX_EXPANSION = 2000
+
+/** What the completion event's `upstream_error` says when a decoded body is cut. */
+export const DECODED_OVER_LIMIT = 'decoded body over limit'
+
 /** The little of a writable stream the relay uses, so a scrubber can stand in for one. */
 interface Sink {
   write(chunk: Buffer): boolean
@@ -62,13 +74,16 @@ class ScrubbedResponse implements Sink {
 export class ResponseRelay implements Dispatcher.DispatchHandler {
   #ex: Exchange
   #scrub: Buffer[]
+  #decodedLimit: number
   /** Where upstream bytes go: the response itself, or the decode-and-scrub chain in front of it. */
   #sink: Sink | null = null
   #done = false
 
-  constructor(ex: Exchange, scrub: Buffer[]) {
+  /** `decodedLimit`: most bytes a compressed response may decode to (see `#startScrubbing`). */
+  constructor(ex: Exchange, scrub: Buffer[], decodedLimit: number) {
     this.#ex = ex
     this.#scrub = scrub
+    this.#decodedLimit = decodedLimit
   }
 
   onRequestStart(controller: Controller): void {
@@ -103,7 +118,9 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   /**
    * Puts the scrubber in front of the response. A compressed body is decoded first (and sent
    * decoded), because the injected value can only be found in plain bytes; an encoding the
-   * relay cannot decode is refused rather than passed on unscrubbed.
+   * relay cannot decode is refused rather than passed on unscrubbed. A small compressed body
+   * can decode to gigabytes, so the decoded bytes are counted and the response is cut past
+   * `server.limits.decodedResponse` (or an expansion no real body has).
    */
   #startScrubbing(controller: Controller, out: HeaderMap): boolean {
     scrubHeaders(
@@ -124,8 +141,11 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     delete out['content-encoding']
     delete out['content-length']
     decoder.on('error', () => this.#ex.res.destroy())
+    let decoded = 0
     decoder.on('data', (chunk: Buffer) => {
-      if (!scrubbed.write(chunk)) decoder.pause()
+      decoded += chunk.length
+      if (this.#isOverLimit(decoded)) this.#cutDecoded(controller, decoder)
+      else if (!scrubbed.write(chunk)) decoder.pause()
     })
     scrubbed.on('drain', () => decoder.resume())
     decoder.on('end', () => scrubbed.end())
@@ -133,11 +153,30 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     return true
   }
 
+  #isOverLimit(decoded: number): boolean {
+    if (decoded > this.#decodedLimit) return true
+    return decoded > EXPANSION_CHECK_BYTES && decoded > MAX_EXPANSION * this.#ex.bytesOut
+  }
+
+  /**
+   * The head is already sent: the agent sees the connection cut, the record says why. The cut
+   * is made here rather than left to `onResponseError`, because a small bomb has often arrived
+   * whole before it decodes past the limit, and aborting a finished response reports nothing.
+   */
+  #cutDecoded(controller: Controller, decoder: Transform): void {
+    decoder.destroy()
+    this.#ex.upstreamError = DECODED_OVER_LIMIT
+    this.#ex.code = 'TOLLGATE_RESPONSE_TOO_LARGE'
+    this.#ex.res.destroy()
+    if (!this.#done) controller.abort(new TollgateError('TOLLGATE_RESPONSE_TOO_LARGE'))
+  }
+
   onResponseError(_controller: Controller, error: Error): void {
     this.#done = true
     const ex = this.#ex
     if (ex.res.destroyed) return
-    ex.upstreamError = upstreamErrorDetail(error)
+    // A reason recorded where the relay itself aborted (a cut decoded body) is the precise one.
+    ex.upstreamError ??= upstreamErrorDetail(error)
     ex.code = upstreamCode(error)
     ex.status = ex.res.headersSent ? ex.status : statusFor(ex.code)
     sendError(ex.res, {

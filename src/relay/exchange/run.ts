@@ -14,6 +14,9 @@ import { recordDecision } from './record.js'
 import { forwardExchange, type Outgoing } from './forward.js'
 import { forwardUpgrade } from './forward-upgrade.js'
 import { overriddenMethods } from './method-override.js'
+import { isBufferedSwap, readSwappedBody, type BodySwap, type RequestBody } from './request-body.js'
+import { refuseDeclaredOversize } from '../limits/body-limit.js'
+import { hasRequestBody } from '../limits/request-deadline.js'
 
 /**
  * Steps 4–8 of the request flow for an identified caller and a canonical target: decide,
@@ -32,6 +35,8 @@ export async function relayExchange(deps: RelayDeps, ex: Exchange): Promise<void
   refuseForbiddenOverrides(state, ex)
   if (ex.upgrade) requireAllowedUpgrade(ex)
   const credential = credentialFor(deps, state, ex)
+  const limits = state.loaded.config.server.limits
+  refuseDeclaredOversize(ex, limits.requestBodyBytes)
 
   await recordDecision(deps, ex).catch((cause: unknown) => {
     throw new TollgateError('TOLLGATE_AUDIT_UNAVAILABLE', undefined, { cause })
@@ -44,15 +49,33 @@ export async function relayExchange(deps: RelayDeps, ex: Exchange): Promise<void
   }
   // Node leaves 100-continue to us: the agent sends its body only after the decision.
   if (ex.req.headers.expect?.toLowerCase() === '100-continue') ex.res.writeContinue()
-  forwardExchange(deps, ex, outgoing, scrub, strayPlaceholders(state, ex))
+  const body = requestBody(state, ex, credential, limits.requestBodyBytes)
+  if (body && isBufferedSwap(ex.req, body)) {
+    if (!(await readSwappedBody(ex, body, outgoing.headers))) return
+  }
+  forwardExchange(deps, ex, outgoing, scrub, body)
+}
+
+/** What happens to the request's body on its way up; null when it has none. */
+function requestBody(
+  state: RelayState,
+  ex: Exchange,
+  credential: ResolvedCredential | null,
+  limitBytes: number,
+): RequestBody | null {
+  if (!hasRequestBody(ex.req)) return null
+  // Most configurations have no placeholder credential; then a body is only counted.
+  if (state.placeholders.length === 0) return { stray: [], swap: null, limitBytes, buffered: null }
+  return {
+    stray: strayPlaceholders(state, ex),
+    swap: credential ? bodySwap(ex, credential) : null,
+    limitBytes,
+    buffered: null,
+  }
 }
 
 /** Placeholders that must not appear in this request's body: those bound to other hosts. */
 function strayPlaceholders(state: RelayState, ex: Exchange): string[] {
-  const { headers } = ex.req
-  if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) {
-    return []
-  }
   const host = ex.target?.host ?? ''
   const stray: string[] = []
   for (const credential of state.placeholders) {
@@ -62,6 +85,21 @@ function strayPlaceholders(state: RelayState, ex: Exchange): string[] {
     }
   }
   return stray
+}
+
+/**
+ * The allowing credential's placeholder is swapped in the body too, but only in a body the
+ * relay can read: a compressed one is passed on as sent (the placeholder reaches the upstream).
+ */
+function bodySwap(ex: Exchange, credential: ResolvedCredential): BodySwap | null {
+  const { inject } = credential.config
+  if (inject.kind !== 'placeholder' || inject.placeholder === '') return null
+  const encoding = ex.req.headers['content-encoding']?.trim().toLowerCase()
+  if (encoding !== undefined && encoding !== '' && encoding !== 'identity') return null
+  return {
+    placeholder: Buffer.from(inject.placeholder),
+    secret: Buffer.from(credential.secret.reveal()),
+  }
 }
 
 /**

@@ -40,14 +40,21 @@ export function watchRequestBody(
     if (outcome === 'cut') onTimeout('request')
   }, requestMs)
 
+  const { socket } = req
   const done = () => {
     clearTimeout(overall)
     req.off('timeout', onIdle)
+    req.off('end', done)
+    req.off('close', done)
+    socket.off('close', done)
     // Node arms its keep-alive timer on the same socket once the response is done.
-    if (!ex.res.writableFinished) req.socket.setTimeout(0)
+    if (!ex.res.writableFinished) socket.setTimeout(0)
   }
   req.once('end', done)
   req.once('close', done)
+  // A request refused before its body was read (413 on a declared length) emits neither `end`
+  // nor `close` once its connection is gone; the timer would hold the exchange until it fired.
+  socket.once('close', done)
 }
 
 /** Whether the request has a body to wait for (the same test the forwarder uses). */

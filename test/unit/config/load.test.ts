@@ -94,6 +94,8 @@ void describe('parseConfigText', () => {
         unauthenticatedConnections: 1024,
         unauthenticatedPerAddress: 128,
         rate: null,
+        requestBodyBytes: 32 * 1024 ** 2,
+        decodedResponseBytes: 256 * 1024 ** 2,
       },
       logLevel: 'debug',
     })
@@ -178,6 +180,8 @@ void describe('parseConfigText', () => {
         unauthenticatedConnections: 1024,
         unauthenticatedPerAddress: 128,
         rate: null,
+        requestBodyBytes: 32 * 1024 ** 2,
+        decodedResponseBytes: 256 * 1024 ** 2,
       },
       logLevel: 'info',
     })

@@ -86,6 +86,8 @@ export function config(parts: {
         unauthenticatedConnections: 1024,
         unauthenticatedPerAddress: 128,
         rate: null,
+        requestBodyBytes: 32 * 1024 ** 2,
+        decodedResponseBytes: 256 * 1024 ** 2,
       },
     },
     people: [],
