@@ -15,6 +15,19 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'tollgate', connections: null, baseline: 'direct', start: startTollgateProxy },
   { name: 'direct-1conn', connections: 1, baseline: 'direct-1conn', start: startDirect },
   { name: 'tollgate-1conn', connections: 1, baseline: 'direct-1conn', start: startTollgateProxy },
+  // `server.audit.durability: process`: the same governed path, audit commits not fsynced.
+  {
+    name: 'tollgate-process',
+    connections: null,
+    baseline: 'direct',
+    start: (context) => startTollgateProxy(context, 'process'),
+  },
+  {
+    name: 'tollgate-process-1conn',
+    connections: 1,
+    baseline: 'direct-1conn',
+    start: (context) => startTollgateProxy(context, 'process'),
+  },
 ]
 
 /** Selects scenarios by name, keeping run order; throws on an unknown name. */
@@ -81,8 +94,11 @@ async function startSquidProxy(context: BenchContext): Promise<RunningTarget> {
   }
 }
 
-async function startTollgateProxy(context: BenchContext): Promise<RunningTarget> {
-  const tollgate = await startTollgate(context, `tollgate-${Date.now()}`)
+async function startTollgateProxy(
+  context: BenchContext,
+  durability: 'disk' | 'process' = 'disk',
+): Promise<RunningTarget> {
+  const tollgate = await startTollgate(context, `tollgate-${Date.now()}`, durability)
   const auth = { 'Proxy-Authorization': proxyAuthorization(tollgate.token) }
 
   return {

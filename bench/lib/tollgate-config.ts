@@ -6,6 +6,8 @@ export interface TollgateBenchPorts {
   proxyPort: number
   controlPort: number
   upstreamPort: number
+  /** `server.audit.durability`; the default (`disk`) fsyncs every audit commit. */
+  durability?: 'disk' | 'process'
 }
 
 /** The agent and credential names the bench uses, shared with the CLI calls. */
@@ -28,6 +30,7 @@ export function tollgateConfig(ports: TollgateBenchPorts): string {
       control: { listen: `127.0.0.1:${ports.controlPort}` },
       reverse: null,
       logLevel: 'warn',
+      ...(ports.durability ? { audit: { durability: ports.durability } } : {}),
     },
     people: [{ email: BENCH_OWNER, name: 'Bench Owner', teams: ['bench'] }],
     agents: [{ name: BENCH_AGENT, owner: BENCH_OWNER, team: 'bench', policies: ['bench'] }],

@@ -20,7 +20,11 @@ export interface RunningTollgate {
  * Prepares and starts one Tollgate: config, secret, token, `serve`, then waits for /healthz.
  * Each call gets its own state dir, so scenarios never share an audit database.
  */
-export async function startTollgate(context: BenchContext, name: string): Promise<RunningTollgate> {
+export async function startTollgate(
+  context: BenchContext,
+  name: string,
+  durability: 'disk' | 'process' = 'disk',
+): Promise<RunningTollgate> {
   assertCliBuilt(context.repoRoot)
 
   const dir = join(context.dir, name)
@@ -30,7 +34,10 @@ export async function startTollgate(context: BenchContext, name: string): Promis
 
   const configFile = join(dir, 'tollgate.yaml')
   const ports = { stateDir: join(dir, 'state'), proxyPort, controlPort }
-  writeFileSync(configFile, tollgateConfig({ ...ports, upstreamPort: context.upstreamPort }))
+  writeFileSync(
+    configFile,
+    tollgateConfig({ ...ports, upstreamPort: context.upstreamPort, durability }),
+  )
 
   runCli(context, ['secret', 'set', BENCH_CREDENTIAL, '--config', configFile], 'value')
   const token = lastLine(

@@ -7,18 +7,19 @@ import { ChainWriter, type PreparedEvent } from './chain-writer.js'
  * off the relay's thread because a durable commit waits for the disk, and the relay must go on
  * accepting and forwarding while it does.
  */
-interface AppendMessage {
-  id: number
-  events: PreparedEvent[]
-  time: string
-}
+type Message = { id: number } & ({ events: PreparedEvent[]; time: string } | { describe: true })
 
-const { path } = workerData as { path: string }
-const db = openDatabase(path)
+const { path, durable } = workerData as { path: string; durable: boolean }
+const db = openDatabase(path, { durable })
 const writer = new ChainWriter(db)
 
-parentPort?.on('message', (message: AppendMessage) => {
+parentPort?.on('message', (message: Message) => {
   try {
+    if ('describe' in message) {
+      const value = db.pragma('synchronous', { simple: true }) as number
+      parentPort?.postMessage({ id: message.id, ok: true, value })
+      return
+    }
     writer.append(message.events, new Date(message.time))
     parentPort?.postMessage({ id: message.id, ok: true })
   } catch (error) {

@@ -2,8 +2,8 @@ import { Worker } from 'node:worker_threads'
 import type { ChainSink } from './chain-sink.js'
 import type { PreparedEvent } from './chain-writer.js'
 
-interface Pending {
-  resolve: () => void
+interface Pending<T> {
+  resolve: (value: T) => void
   reject: (error: Error) => void
 }
 
@@ -11,6 +11,7 @@ interface Reply {
   id: number
   ok: boolean
   reason?: string
+  value?: unknown
 }
 
 /**
@@ -21,21 +22,24 @@ interface Reply {
  */
 export class WorkerChainSink implements ChainSink {
   readonly #path: string
+  readonly #durable: boolean
   #worker: Worker | null = null
-  #pending = new Map<number, Pending>()
+  #pending = new Map<number, Pending<unknown>>()
   #nextId = 1
 
-  constructor(databasePath: string) {
+  /** `durable: false` commits without fsync (`server.audit.durability: process`). */
+  constructor(databasePath: string, options: { durable?: boolean } = {}) {
     this.#path = databasePath
+    this.#durable = options.durable ?? true
   }
 
   append(events: readonly PreparedEvent[], time: Date): Promise<void> {
-    const worker = this.#worker ?? this.#start()
-    const id = this.#nextId++
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject })
-      worker.postMessage({ id, events, time: time.toISOString() })
-    })
+    return this.#ask<void>({ events, time: time.toISOString() })
+  }
+
+  /** The writer connection's `PRAGMA synchronous` (2: FULL, 1: NORMAL), for tests and checks. */
+  synchronousLevel(): Promise<number> {
+    return this.#ask<number>({ describe: true })
   }
 
   async close(): Promise<void> {
@@ -44,9 +48,20 @@ export class WorkerChainSink implements ChainSink {
     if (worker) await worker.terminate()
   }
 
+  #ask<T>(message: object): Promise<T> {
+    const worker = this.#worker ?? this.#start()
+    const id = this.#nextId++
+    // Idle, the worker must not keep the process alive; with an answer owed, it must.
+    if (this.#pending.size === 0) worker.ref()
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
+      worker.postMessage({ id, ...message })
+    })
+  }
+
   #start(): Worker {
     const worker = new Worker(new URL('./chain-worker.js', import.meta.url), {
-      workerData: { path: this.#path },
+      workerData: { path: this.#path, durable: this.#durable },
     })
     worker.on('message', (reply: Reply) => this.#settle(reply))
     worker.on('error', (error) => this.#failAll(error))
@@ -63,7 +78,8 @@ export class WorkerChainSink implements ChainSink {
     const pending = this.#pending.get(reply.id)
     if (!pending) return
     this.#pending.delete(reply.id)
-    if (reply.ok) pending.resolve()
+    if (this.#pending.size === 0) this.#worker?.unref()
+    if (reply.ok) pending.resolve(reply.value)
     else pending.reject(new Error(reply.reason ?? 'audit append failed'))
   }
 

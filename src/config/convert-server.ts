@@ -2,6 +2,7 @@ import { isIP, isIPv4, isIPv6 } from 'node:net'
 import { resolve } from 'node:path'
 
 import {
+  DEFAULT_AUDIT_DURABILITY,
   DEFAULT_CONTROL_LISTEN,
   DEFAULT_LOG_LEVEL,
   DEFAULT_PROXY_LISTEN,
@@ -40,6 +41,7 @@ export function convertServer(raw: RawServer = {}, ctx: ConvertContext): ServerC
     shutdownGraceMs: convertShutdownGrace(raw.shutdownGrace, ctx),
     limits: convertLimits(raw.limits, ctx.issues),
     logLevel: raw.logLevel ?? DEFAULT_LOG_LEVEL,
+    audit: { durability: raw.audit?.durability ?? DEFAULT_AUDIT_DURABILITY },
     ...convertDns(raw.dns, ctx),
   }
 

@@ -63,6 +63,9 @@ export const DEFAULT_REQUEST_BODY_BYTES = 32 * 1024 ** 2
  */
 export const DEFAULT_DECODED_RESPONSE_BYTES = 256 * 1024 ** 2
 
+/** The audit promise in full (DESIGN.md: no audit, no egress) unless the operator trades it. */
+export const DEFAULT_AUDIT_DURABILITY: ServerConfig['audit']['durability'] = 'disk'
+
 export const DEFAULT_LOG_LEVEL: ServerConfig['logLevel'] = 'info'
 
 /**

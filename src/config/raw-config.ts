@@ -30,7 +30,10 @@ export interface RawServer {
   limits?: RawLimits
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
   dns?: { servers?: string[] }
+  audit?: { durability?: AuditDurability }
 }
+
+export type AuditDurability = 'disk' | 'process'
 
 export interface RawRateLimit {
   requestsPerSecond: number

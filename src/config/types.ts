@@ -57,6 +57,16 @@ export interface RateLimitConfig {
   burst: number
 }
 
+/**
+ * How far "written before it is forwarded" goes. `disk`: every audit commit is fsynced, so an
+ * acknowledged event survives a power loss. `process`: commits reach the operating system (the
+ * SQLite WAL) but are not fsynced; they survive the relay crashing or being killed, not the
+ * machine going down, and a request no longer waits for the disk.
+ */
+export interface AuditConfig {
+  durability: 'disk' | 'process'
+}
+
 export interface ServerConfig {
   /** Absolute path of the state directory (database, CA, master key). */
   stateDir: string
@@ -68,6 +78,7 @@ export interface ServerConfig {
   shutdownGraceMs: number
   limits: LimitsConfig
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
+  audit: AuditConfig
   /** Absent: upstream names are resolved by the system resolver. */
   dns?: DnsConfig
 }

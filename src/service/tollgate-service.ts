@@ -84,7 +84,9 @@ export class TollgateService {
       loadMasterKey({ stateDir: server.stateDir, env: options.env ?? process.env }),
       { trustCache: true },
     )
-    const sink = new WorkerChainSink(databasePath(server.stateDir))
+    const sink = new WorkerChainSink(databasePath(server.stateDir), {
+      durable: server.audit.durability === 'disk',
+    })
     const audit = new AuditLog(db, { logger, sink })
     const ca = await loadOrCreateCa(server.stateDir)
     const leaves = new LeafCache(ca)
@@ -183,6 +185,7 @@ export class TollgateService {
         proxy: proxy.port,
         reverse: reverse?.port ?? null,
         control: control.port,
+        audit_durability: loaded.config.server.audit.durability,
       },
     })
   }

@@ -98,6 +98,7 @@ void describe('parseConfigText', () => {
         decodedResponseBytes: 256 * 1024 ** 2,
       },
       logLevel: 'debug',
+      audit: { durability: 'disk' },
     })
     assert.deepEqual(config.people, [
       { email: 'alice@example.com', name: 'Alice Example', teams: ['platform', 'ml'] },
@@ -184,6 +185,7 @@ void describe('parseConfigText', () => {
         decodedResponseBytes: 256 * 1024 ** 2,
       },
       logLevel: 'info',
+      audit: { durability: 'disk' },
     })
     assert.deepEqual(config.agents, [])
     assert.deepEqual(config.upstreams, [])

@@ -79,6 +79,7 @@ export function config(parts: {
       },
       shutdownGraceMs: 1,
       logLevel: 'silent',
+      audit: { durability: 'disk' },
       limits: {
         connectionsPerAgent: 256,
         tunnelsPerAgent: 128,
