@@ -4,7 +4,26 @@
  * JSON string. The scrubber masks each of them, so an agent cannot get the credential back by
  * asking an allowed endpoint to encode it.
  */
-export function encodedForms(raw: string): string[] {
+export function encodedForms(raw: string): readonly string[] {
+  let forms = FORMS_CACHE.get(raw)
+  if (forms === undefined) {
+    // Bounded by the number of secrets in use; dropping all at the cap keeps it simple.
+    if (FORMS_CACHE.size >= FORMS_CACHE_MAX) FORMS_CACHE.clear()
+    forms = computeForms(raw)
+    FORMS_CACHE.set(raw, forms)
+  }
+  return forms
+}
+
+/**
+ * The forms are derived on every injected request otherwise (a dozen encodings and
+ * allocations each). Secrets are already held decrypted for the process's life
+ * (`SecretStore`), so keeping their encodings beside them exposes nothing new.
+ */
+const FORMS_CACHE = new Map<string, readonly string[]>()
+const FORMS_CACHE_MAX = 1024
+
+function computeForms(raw: string): readonly string[] {
   const bytes = Buffer.from(raw, 'utf8')
   const base64 = [0, 1, 2].map((offset) => base64Core(bytes, offset))
   const derived = [
