@@ -8,7 +8,7 @@ import {
   BOX_SYSTEM_BUNDLE,
   BRIDGE_FAILED_STATUS,
 } from './box-paths.js'
-import type { HostRoot } from './host-root.js'
+import type { HiddenEntry, HostRoot } from './host-root.js'
 import type { BoxUser } from './image/image-user.js'
 import type { SandboxLimits } from './sandbox-limits.js'
 
@@ -110,6 +110,16 @@ function rootArgs(spec: BoxSpec): string[] {
   for (const entry of spec.root.host.entries) {
     if (entry.symlink !== null) args.push('--symlink', entry.symlink, entry.path)
     else args.push('--ro-bind', entry.path, entry.path)
+  }
+  return [...args, ...hiddenArgs(spec.root.host.hidden)]
+}
+
+// Mounted over the read-only /etc: an empty file (/dev/null) or an empty read-only directory.
+function hiddenArgs(hidden: readonly HiddenEntry[]): string[] {
+  const args: string[] = []
+  for (const { path, kind } of hidden) {
+    if (kind === 'file') args.push('--ro-bind', '/dev/null', path)
+    else args.push('--tmpfs', path, '--remount-ro', path)
   }
   return args
 }

@@ -26,9 +26,10 @@ export function capMarker(maxBytes: number): string {
   return `\n[tollgate: the output log reached ${maxBytes} bytes; later output is not recorded]\n`
 }
 
-/** The whole log of a run on a terminal, whose output went to the terminal only. */
-export const NOT_CAPTURED_NOTE =
-  '[tollgate: this sandbox ran on a terminal; its output was not captured]\n'
+/** The whole log of a run on a terminal that could not be captured, and why not. */
+export function notCapturedNote(reason: string): string {
+  return `[tollgate: this sandbox ran on a terminal and ${reason}; its output was not captured]\n`
+}
 
 /**
  * An append-only copy of a box's output, capped at `maxBytes` (then one marker line, then
@@ -61,9 +62,9 @@ export class OutputLog {
     this.#capped = true
   }
 
-  /** Writes the note that stands for the log of a run on a terminal. */
-  static writeNotCaptured(path: string): void {
-    writeFileSync(path, NOT_CAPTURED_NOTE, { mode: 0o600, flag: 'wx' })
+  /** Writes the note that stands for the log of a terminal run that could not be captured. */
+  static writeNotCaptured(path: string, reason: string): void {
+    writeFileSync(path, notCapturedNote(reason), { mode: 0o600, flag: 'wx' })
   }
 
   close(): void {

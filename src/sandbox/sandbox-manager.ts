@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.js'
 import type { RelayStateHolder } from '../relay/relay-state.js'
 import type { SandboxBinding } from '../relay/listeners/sandbox-listener.js'
 import type { SandboxLimits } from './sandbox-limits.js'
+import { redactCommand } from './command-redaction.js'
 import { clearStoppedSandboxes } from './sandbox-dirs.js'
 
 /** What `tollgate run` asks for. */
@@ -20,7 +21,6 @@ export interface SandboxRequest {
   overlay?: string[]
 }
 
-/** A registered sandbox, as the control API lists it. */
 /** How the box ended, as `tollgate run` saw it; recorded on `sandbox.stopped`. */
 export interface BoxEnd {
   /** The agent's exit status (124 when the wall time ran out, 128 + n for signal n). */
@@ -29,6 +29,7 @@ export interface BoxEnd {
   oomKills: number | null
 }
 
+/** A registered sandbox, as the control API lists it; its command is redacted. */
 export interface SandboxRecord extends SandboxRequest {
   id: string
   owner: string
@@ -96,10 +97,14 @@ export class SandboxManager {
     const dir = join(this.#root, id)
     mkdirSync(dir, { mode: 0o700 })
     const caFile = join(dir, 'ca.pem')
-    writeFileSync(caFile, this.#parts.caPem, { mode: 0o644 })
+    // A bundle file ends with a newline: tools that append to or concatenate bundles expect it.
+    const pem = this.#parts.caPem.endsWith('\n') ? this.#parts.caPem : `${this.#parts.caPem}\n`
+    writeFileSync(caFile, pem, { mode: 0o644 })
 
     const record: SandboxRecord = {
       ...request,
+      // The record is what `sandbox list` shows and the audit trail keeps: no secrets in it.
+      command: redactCommand(request.command),
       ...identity,
       id,
       socket: join(dir, 'relay.sock'),

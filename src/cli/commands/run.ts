@@ -27,7 +27,7 @@ import {
 } from '../../sandbox/image/image-config.js'
 import { resolveImageUser } from '../../sandbox/image/image-user.js'
 import { addMountPoints, prepareImage } from '../../sandbox/image/prepare-image.js'
-import { OutputLog, outputLogPath } from '../../sandbox/output-log.js'
+import { outputLogPath } from '../../sandbox/output-log.js'
 import { checkWorkdir, placeholderEnv } from '../../sandbox/run-options.js'
 import type { BoxEnd } from '../../sandbox/sandbox-manager.js'
 import {
@@ -40,6 +40,7 @@ import {
   type SandboxLimits,
 } from '../../sandbox/sandbox-limits.js'
 import { hostSeccompProgram } from '../../sandbox/seccomp/box-filter.js'
+import { logOf, openBoxOutput, type BoxOutput } from '../../sandbox/terminal/box-output.js'
 import { requireOverlayPolicies } from '../../policy/overlay-names.js'
 import { loadConfig, type GlobalOptions } from '../context.js'
 
@@ -78,13 +79,17 @@ one, and why not cgroup v2, is recorded on the sandbox (limits.mechanism, fallba
 
 The box: new user, PID, network, IPC, UTS, mount and cgroup namespaces; no network but
 loopback, where 127.0.0.1:3128 leads to this sandbox's own relay listener; the host system
-read-only; a fresh $HOME, /tmp and /run; the working directory read-write; a seccomp filter
-that refuses ptrace, mounts, new namespaces, the keyring, kernel modules, io_uring and socket
-families other than unix, inet, inet6 and netlink (--no-seccomp turns it off and weakens the
-box).
+read-only, with what not every user may read in /etc left empty; a fresh $HOME, /tmp and
+/run; the working directory read-write; a seccomp filter that refuses ptrace, mounts, new
+namespaces, the keyring, kernel modules, io_uring and socket families other than unix, inet,
+inet6 and netlink (--no-seccomp turns it off and weakens the box).
 
-Output: when neither stdin nor stdout is a terminal, the box's stdout and stderr are also
-copied to <stateDir>/sandboxes/<id>/output.log (first 10 MiB) for \`tollgate sandbox logs\`.
+Output: the box's stdout and stderr are also copied to <stateDir>/sandboxes/<id>/output.log
+(first 10 MiB) for \`tollgate sandbox logs\`. When stdin and stdout are both a terminal, the
+box runs on a pseudo-terminal of script(1) (util-linux), so it still has a terminal; without
+script(1) such a run is not captured.
+Signals: SIGINT (Ctrl-C), SIGTERM, SIGHUP, SIGQUIT and SIGWINCH go to the agent itself; its
+exit status is this command's.
 With --image and no command, the image's Entrypoint and Cmd run; a command after -- follows
 the Entrypoint, as in Docker.
 `
@@ -101,7 +106,7 @@ export function registerRun(program: Command): void {
     )
     .option('--workdir <dir>', 'the host directory shared read-write (default: the current one)')
     .addOption(new Option('--fresh-workdir', 'share no host directory').conflicts('workdir'))
-    .option('--memory <size>', 'address-space limit per process, e.g. 512m', parseSize)
+    .option('--memory <size>', 'memory limit, e.g. 512m (see below)', parseSize)
     .option('--pids <n>', 'process-count limit', parseCount)
     .option('--cpu-seconds <n>', 'CPU-time limit per process, e.g. 60 or 5m', parseSeconds)
     .option('--cpus <n>', 'CPU share of the whole box, e.g. 0.5 (cgroup v2 only)', parseCpus)
@@ -156,29 +161,21 @@ async function run(given: string[], options: RunOptions, globals: GlobalOptions)
   const limits = decided.limits
   const sandbox = await client.start(options.agent, command, limits, isolation, options.policy)
   let seccompFd: number | null = null
-  let log: OutputLog | null = null
+  let output: BoxOutput | null = null
   let ended: BoxEnd | null = null
   try {
     seccompFd = program === null ? null : openProgramFd(dirname(sandbox.socket), program)
-    log = openOutputLog(outputLogPath(stateDir, sandbox.id))
+    output = openBoxOutput(outputLogPath(stateDir, sandbox.id))
     const spec = boxSpec(sandbox, command, parts, seccompFd)
-    const io = { seccompFd, log, wallSeconds: sandbox.limits.wallSeconds }
+    const io = { seccompFd, output, wallSeconds: sandbox.limits.wallSeconds }
     const placement = { sandboxId: sandbox.id, limits, parentDir: decided.parentDir }
     ended = await runLimitedBox(bwrap, bwrapArgs(spec), io, placement)
     return ended.exitStatus
   } finally {
     closeFd(seccompFd)
-    log?.close()
+    if (output) logOf(output)?.close()
     await client.stop(sandbox.id, ended).catch(() => undefined)
   }
-}
-
-// A terminal agent (an editor, a REPL, a coding agent's UI) needs the real terminal, so its
-// output is not copied; its log says so instead of being missing.
-function openOutputLog(path: string): OutputLog | null {
-  if (!process.stdin.isTTY && !process.stdout.isTTY) return new OutputLog(path)
-  OutputLog.writeNotCaptured(path)
-  return null
 }
 
 function hostCommand(given: string[]): string[] {

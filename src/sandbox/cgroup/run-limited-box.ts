@@ -1,3 +1,4 @@
+import { bwrapCommand } from '../box-command.js'
 import { runBox, type BoxIo } from '../box-process.js'
 import type { SandboxLimits } from '../sandbox-limits.js'
 import type { BoxEnd } from '../sandbox-manager.js'
@@ -13,8 +14,8 @@ export interface BoxPlacement {
 
 /**
  * Runs bwrap to completion like {@link runBox}, inside the box's own cgroup when there is
- * one, and says how it ended. The cgroup is removed afterwards, and a box the memory limit cut short says so on
- * stderr: an agent killed by the OOM killer otherwise only shows `128 + 9`.
+ * one, and says how it ended. The cgroup is removed afterwards, and a box the memory limit cut
+ * short says so on stderr: an agent killed by the OOM killer otherwise only shows `128 + 9`.
  */
 export async function runLimitedBox(
   bwrap: string,
@@ -22,16 +23,16 @@ export async function runLimitedBox(
   io: BoxIo,
   placement: BoxPlacement,
 ): Promise<BoxEnd> {
+  const command = bwrapCommand(bwrap, args)
   if (placement.parentDir === null) {
-    return { exitStatus: await runBox(bwrap, args, io), oomKills: null }
+    return { exitStatus: await runBox(command, io), oomKills: null }
   }
 
   const cgroup = BoxCgroup.create(placement.parentDir, placement.sandboxId, placement.limits)
   let exitStatus = 0
   let oomKills: number | null = null
   try {
-    const launcher = cgroupLauncher(cgroup.procsFile, bwrap, args)
-    exitStatus = await runBox(launcher.file, launcher.args, io)
+    exitStatus = await runBox(cgroupLauncher(cgroup.procsFile, command.file, command.args), io)
   } finally {
     const outcome = await cgroup.finish()
     oomKills = outcome.oomKills

@@ -1,17 +1,13 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { cleanEnv, linesOf, pollUntil, TOLLGATE_BIN } from '../../helpers/cli.js'
-import {
-  NOT_CAPTURED_NOTE,
-  OUTPUT_LOG_MAX_BYTES,
-  capMarker,
-} from '../../../src/sandbox/output-log.js'
+import { linesOf, pollUntil } from '../../helpers/cli.js'
+import { OUTPUT_LOG_MAX_BYTES, capMarker } from '../../../src/sandbox/output-log.js'
 import { NO_BWRAP, startSandboxWorkspace, type SandboxWorkspace } from './sandbox-workspace.js'
+import { NO_SCRIPT, startBoxOnTerminal } from './box-process-runner.js'
 
-const SCRIPT = '/usr/bin/script'
+const PYTHON = '/usr/bin/python3'
 
 describe('tollgate sandbox logs: the output of a box, kept', { skip: NO_BWRAP }, () => {
   let sb: SandboxWorkspace
@@ -103,45 +99,46 @@ describe('tollgate sandbox logs: the output of a box, kept', { skip: NO_BWRAP },
   })
 
   test(
-    'a run on a terminal keeps the terminal and captures nothing',
-    {
-      skip:
-        !existsSync(SCRIPT) && process.env['CI'] !== 'true' && 'no script(1) for a pseudo-terminal',
-    },
+    'a run on a terminal keeps a terminal, without a controlling one, and is captured',
+    { skip: NO_SCRIPT },
     async () => {
-      // script(1) gives `tollgate run` a pseudo-terminal as stdin and stdout.
-      const run = [process.execPath, TOLLGATE_BIN, '--config', sb.ws.configPath, 'run']
-      const command = [
-        ...run,
-        '--agent',
-        'bot',
-        '--',
-        'sh',
-        '-c',
-        '"[ -t 1 ] && echo tty=yes; echo id=\\$TOLLGATE_SANDBOX_ID"',
-      ]
-      const result = await new Promise<string>((resolve, reject) => {
-        const child = spawn(SCRIPT, ['-qec', command.join(' '), '/dev/null'], {
-          cwd: sb.project,
-          env: cleanEnv({ HOME: sb.home }),
-          stdio: ['pipe', 'pipe', 'inherit'],
-        })
-        const chunks: Buffer[] = []
-        child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk))
-        child.stdin.end()
-        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-        child.on('error', reject)
-        child.on('close', () => {
-          clearTimeout(timer)
-          resolve(Buffer.concat(chunks).toString('utf8'))
-        })
-      })
-      assert.match(result, /tty=yes/)
-      const id = sandboxIdIn(result)
-      assert.ok(id !== '', result)
+      const script = [
+        '[ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo tty=yes',
+        'echo "id=$TOLLGATE_SANDBOX_ID"',
+        'grep "^Seccomp:" /proc/self/status',
+        // Field 7 of stat is the controlling terminal: none, thanks to bwrap --new-session.
+        'echo "ctty=$(cut -d" " -f7 /proc/self/stat)"',
+        'echo to-err >&2',
+        'exit 3',
+      ].join('; ')
+      const box = startBoxOnTerminal(sb, script)
+      assert.equal(await box.exited, 3, box.output())
+      const shown = linesOf(box.output().replaceAll('\r', ''))
+      const id = sandboxIdIn(box.output())
+      const expected = ['tty=yes', `id=${id}`, 'Seccomp:\t2', 'ctty=0', 'to-err']
+      assert.deepEqual(shown, expected)
+
       const logs = await sb.ws.run(['sandbox', 'logs', id])
       assert.equal(logs.code, 0, logs.stderr)
-      assert.equal(logs.stdout, NOT_CAPTURED_NOTE)
+      // The log holds what the terminal showed, line endings and all.
+      assert.equal(logs.stdout, expected.map((line) => `${line}\r\n`).join(''))
+    },
+  )
+
+  test(
+    'on the pseudo-terminal, TIOCSTI cannot push keys into the input',
+    { skip: NO_SCRIPT || (!existsSync(PYTHON) && process.env['CI'] !== 'true') },
+    async () => {
+      const tiocsti = `${PYTHON} -c 'import fcntl, termios
+try:
+    fcntl.ioctl(0, termios.TIOCSTI, b"x")
+    print("tiocsti=0")
+except OSError as e:
+    print("tiocsti=%d" % e.errno)'`
+      const box = startBoxOnTerminal(sb, tiocsti)
+      assert.equal(await box.exited, 0, box.output())
+      // EPERM: the box is not in the terminal's session; EIO where the kernel forbids it all.
+      assert.match(box.output(), /^tiocsti=(1|5)\r$/m)
     },
   )
 })

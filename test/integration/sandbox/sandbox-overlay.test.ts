@@ -17,7 +17,10 @@ import { loadConfigFile } from '../../../src/config/load.js'
 import { NO_LIMITS } from '../../../src/sandbox/sandbox-limits.js'
 import { findExecutable } from '../../../src/sandbox/find-executable.js'
 
-/** The agent may GET and POST under /open; the `read-only` overlay lets only GET through. */
+/**
+ * The agent may GET and POST under /open; the `read-only` overlay lets only GET through, and
+ * allows /wide, which the agent may not reach: an overlay that tries to widen.
+ */
 function overlayConfig(httpPort: number, sshPort: number, withOverlay = true): string {
   const overlay = `
   - name: read-only
@@ -28,6 +31,11 @@ function overlayConfig(httpPort: number, sshPort: number, withOverlay = true): s
         ports: [${httpPort}]
         methods: [GET]
         paths: ["/open/**"]
+      - name: wider-than-the-agent
+        schemes: [http]
+        hosts: ["127.0.0.1"]
+        ports: [${httpPort}]
+        paths: ["/wide/**"]
       - name: ssh
         hosts: ["127.0.0.1"]
         ports: [${sshPort}]
@@ -154,6 +162,10 @@ describe('sandbox policy overlays through the sandbox listener', () => {
     assert.equal(post.status, 403)
     assert.equal(ruleOf(post.body), 'overlay: no rule matched')
     assert.ok(!upstream.received.some((r) => r.url === '/open/write'))
+
+    // The overlay allows /wide; the agent does not, so neither does the box.
+    assert.equal((await viaSandbox(sandbox, 'GET', url('/wide/x'))).status, 403)
+    assert.ok(!upstream.received.some((r) => r.url === '/wide/x'))
 
     const events = tg.auditEvents()
     const started = events.find((e) => e.type === 'sandbox.started' && e.sandbox_id === sandbox.id)

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startEchoUpstream, type EchoUpstream } from '../../helpers/echo-upstream.js'
 import {
@@ -16,7 +16,7 @@ import { findExecutable } from '../../../src/sandbox/find-executable.js'
 const skip = findExecutable('bwrap') === null && process.env['CI'] !== 'true'
 
 // Its own relay: the test kills it.
-describe('tollgate run: a box whose relay dies has no network', { skip }, () => {
+describe('tollgate run: a box whose relay dies or restarts has no network', { skip }, () => {
   let ws: CliWorkspace
   let upstream: EchoUpstream
   let serve: ServeProcess
@@ -38,22 +38,26 @@ describe('tollgate run: a box whose relay dies has no network', { skip }, () => 
     ws.remove()
   })
 
-  test('after SIGKILL to serve, both the proxy and a direct connection fail', async () => {
+  test('after SIGKILL to serve, and after a restart, neither the proxy nor a direct connection works', async () => {
     const url = (path: string) => `http://127.0.0.1:${upstream.port}${path}`
     const code = (extra: string, path: string) =>
       `$(curl -s -m 2 ${extra} -o /dev/null -w '%{http_code}' ${url(path)})`
-    // Every 100 ms: one proxied and one direct attempt, tagged with whether the test has
-    // said (by creating `killed` in the shared working directory) that the relay is dead.
-    // Three attempts after the kill, then exit; bounded either way.
+    // Every 100 ms: one proxied and one direct attempt, tagged with what the test has said
+    // (by files in the shared working directory) about the relay: `before` it is killed,
+    // `after` (killed), `restarted` (a new relay runs on the same state directory). Three
+    // attempts after the restart, then exit; bounded either way.
     const script = [
+      'echo "id=$TOLLGATE_SANDBOX_ID" > id',
       'a=0; i=0',
-      'while [ "$i" -lt 300 ]; do',
+      'while [ "$i" -lt 600 ]; do',
       '  i=$((i+1))',
-      '  if [ -e killed ]; then phase=after; else phase=before; fi',
+      '  phase=before',
+      '  if [ -e killed ]; then phase=after; fi',
+      '  if [ -e restarted ]; then phase=restarted; fi',
       `  p=${code('', '/open/loss-$phase')}`,
       `  d=${code("--noproxy '*'", '/open/direct-$phase')}`,
       '  echo "$phase proxy=$p direct=$d" >> results',
-      '  if [ "$phase" = after ]; then a=$((a+1)); [ "$a" -ge 3 ] && break; fi',
+      '  if [ "$phase" = restarted ]; then a=$((a+1)); [ "$a" -ge 3 ] && break; fi',
       '  sleep 0.1',
       'done',
     ].join('\n')
@@ -72,15 +76,21 @@ describe('tollgate run: a box whose relay dies has no network', { skip }, () => 
     serve.signal('SIGKILL')
     await serve.exited
     writeFileSync(join(project, 'killed'), '')
+    await pollUntil(
+      () => Promise.resolve(results().some((line) => line.startsWith('after '))),
+      'an attempt after the kill',
+      20_000,
+    )
+    serve = await ws.serve()
+    writeFileSync(join(project, 'restarted'), '')
     const result = await running
     assert.equal(result.code, 0, result.stderr)
 
     const lines = results()
-    const before = lines.filter((line) => line.startsWith('before '))
-    const afterKill = lines.filter((line) => line.startsWith('after '))
+    const phase = (name: string) => lines.filter((line) => line.startsWith(`${name} `))
     // Attempts between the kill and the `killed` file may already fail; none succeeds after
     // one has failed, and no direct attempt ever succeeds.
-    const proxied = before.map((line) => /^before proxy=(\d{3}) direct=000$/.exec(line)?.[1])
+    const proxied = phase('before').map((l) => /^before proxy=(\d{3}) direct=000$/.exec(l)?.[1])
     assert.equal(proxied[0], '200', lines.join('\n'))
     const firstFailure = proxied.indexOf('000')
     const okRun = firstFailure === -1 ? proxied : proxied.slice(0, firstFailure)
@@ -92,9 +102,21 @@ describe('tollgate run: a box whose relay dies has no network', { skip }, () => 
       firstFailure === -1 || proxied.slice(firstFailure).every((c) => c === '000'),
       lines.join('\n'),
     )
-    assert.deepEqual(afterKill, Array(3).fill('after proxy=000 direct=000'))
+    assert.ok(phase('after').length > 0)
+    assert.ok(
+      phase('after').every((line) => line === 'after proxy=000 direct=000'),
+      lines.join('\n'),
+    )
+    assert.deepEqual(phase('restarted'), Array(3).fill('restarted proxy=000 direct=000'))
     assert.ok(upstream.received.some((r) => r.url === '/open/loss-before'))
     assert.ok(!upstream.received.some((r) => r.url.startsWith('/open/direct-')))
     assert.ok(!upstream.received.some((r) => r.url === '/open/loss-after'))
+    assert.ok(!upstream.received.some((r) => r.url === '/open/loss-restarted'))
+
+    // The new relay knows no sandbox of the old one, and removed the old one's socket.
+    const list = await ws.run(['sandbox', 'list', '--json'])
+    assert.deepEqual(JSON.parse(list.stdout), [])
+    const id = readFileSync(join(project, 'id'), 'utf8').trim().slice('id='.length)
+    assert.deepEqual(readdirSync(join(ws.stateDir, 'sandboxes', id)), ['output.log'])
   })
 })

@@ -1,10 +1,13 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { linesOf, pollUntil } from '../../helpers/cli.js'
+import { spawn, type StdioOptions } from 'node:child_process'
+import { cleanEnv, linesOf, pollUntil } from '../../helpers/cli.js'
 import { SECRETS } from '../cli/cli-config.js'
 import { NO_BWRAP, startSandboxWorkspace, type SandboxWorkspace } from './sandbox-workspace.js'
+import { runArgs } from './box-process-runner.js'
 
 const HOST_SECRET = 'host-dotfile-secret-7781'
 
@@ -57,21 +60,99 @@ describe('tollgate run: a box whose only way out is the relay', { skip: NO_BWRAP
     assert.ok(!sb.upstream.received.some((r) => r.url === '/open/direct'))
   })
 
-  test("the host's home dotfiles and the state directory are not readable", async () => {
+  test("the host's home dotfiles, the state directory and /etc/shadow are not readable", async () => {
     const script = [
       'cat "$HOME/.aws/credentials" 2>/dev/null; echo "home=$?"',
       `ls ${JSON.stringify(sb.ws.stateDir)} > /dev/null 2>&1; echo "state=$?"`,
       `cat ${JSON.stringify(join(sb.ws.stateDir, 'master.key'))} 2>/dev/null; echo "key=$?"`,
       'echo "home-is=$HOME"',
+      // Empty in the box: not every user may read it, though root (this run's user here) owns it.
+      'echo "shadow=$(cat /etc/shadow 2>/dev/null | wc -c)"',
     ].join('; ')
     const result = await box(script)
     assert.equal(result.code, 0, result.stderr)
     assert.ok(!result.stdout.includes(HOST_SECRET), 'a host dotfile was readable')
     const lines = linesOf(result.stdout)
     assert.ok(lines.includes(`home-is=${sb.home}`), result.stdout)
+    assert.ok(lines.includes('shadow=0'), result.stdout)
     for (const name of ['home', 'state', 'key']) {
       const line = lines.find((l) => l.startsWith(`${name}=`))
       assert.ok(line !== undefined && line !== `${name}=0`, `${name} was readable: ${line}`)
+    }
+  })
+
+  test('the box has its own namespaces, a read-only system and a private /tmp', async () => {
+    const namespaces = ['user', 'pid', 'net', 'ipc', 'uts', 'mnt', 'cgroup']
+    const probe = join(tmpdir(), `tollgate-box-tmp-${process.pid}`)
+    const script = [
+      ...namespaces.map((ns) => `echo "${ns}=$(readlink /proc/self/ns/${ns})"`),
+      'echo "agent-pid=$$"',
+      'echo "hostname=$(hostname)"',
+      'touch /usr/tollgate-probe 2>/dev/null; echo "usr=$?"',
+      'touch /etc/tollgate-probe 2>/dev/null; echo "etc=$?"',
+      `echo boxed > ${probe}; echo "tmp=$?"`,
+    ].join('; ')
+    const result = await box(script)
+    assert.equal(result.code, 0, result.stderr)
+    const values = new Map(
+      linesOf(result.stdout).map((line) => line.split('=') as [string, string]),
+    )
+
+    for (const ns of namespaces) {
+      const inside = values.get(ns)
+      assert.match(inside ?? '', new RegExp(`^${ns}:\\[\\d+\\]$`))
+      assert.notEqual(inside, readlinkSync(`/proc/self/ns/${ns}`), `${ns} is the host's`)
+    }
+    // The agent is PID 2 of its own PID namespace, under bwrap's reaper.
+    assert.equal(values.get('agent-pid'), '2')
+    assert.match(values.get('hostname') ?? '', /^tollgate-[0-9a-f]{8}$/)
+    assert.notEqual(values.get('usr'), '0')
+    assert.notEqual(values.get('etc'), '0')
+    assert.equal(values.get('tmp'), '0')
+    assert.ok(!existsSync(probe), "the box wrote to the host's /tmp")
+  })
+
+  test('a descriptor tollgate run inherited does not reach the box', async () => {
+    // fd 20 of `tollgate run` is a socket to this test, as a leaky parent might hand down
+    // (Node itself keeps low inherited fds from its children, not this one).
+    const [file = '', ...args] = runArgs(sb, 'ls /proc/self/fd')
+    const stdio: StdioOptions = [
+      'pipe',
+      'pipe',
+      'pipe',
+      ...Array<'ignore'>(17).fill('ignore'),
+      'pipe',
+    ]
+    const child = spawn(file, args, { cwd: sb.project, env: cleanEnv({ HOME: sb.home }), stdio })
+    let stdout = ''
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stdin?.end()
+    const code = await new Promise((resolve) => child.once('close', resolve))
+
+    assert.equal(code, 0)
+    const fds = linesOf(stdout)
+    assert.ok(fds.includes('0') && fds.includes('1') && fds.includes('2'), stdout)
+    assert.ok(!fds.includes('20'), `fd 20 reached the box: ${fds.join(' ')}`)
+  })
+
+  test('the recorded command line has its secrets redacted', async () => {
+    const script =
+      `curl -s -o /dev/null -H "Authorization: Bearer tok-77aa" ${url('/open/r?api_key=zzz9')}` +
+      '; echo "id=$TOLLGATE_SANDBOX_ID"'
+    const result = await box(script, ['--env-placeholder', 'API_KEY=placeholder-key'])
+    assert.equal(result.code, 0, result.stderr)
+    const id = /id=(sbx_[0-9a-f]{16})/.exec(result.stdout)?.[1]
+
+    const lifecycle = (await auditEvents()).filter((e) => e['sandbox_id'] === id)
+    const commands = lifecycle
+      .filter((e) => String(e['type']).startsWith('sandbox.'))
+      .map((e) => (e['detail'] as { command: string[] }).command)
+    assert.equal(commands.length, 2)
+    for (const command of commands) {
+      assert.equal(command[2]?.includes('Authorization: REDACTED'), true, command[2])
+      assert.equal(command[2]?.includes('/open/r?api_key=REDACTED'), true, command[2])
+      assert.ok(!JSON.stringify(command).includes('tok-77aa'))
+      assert.ok(!JSON.stringify(command).includes('zzz9'))
     }
   })
 

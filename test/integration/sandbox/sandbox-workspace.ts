@@ -7,6 +7,7 @@ import {
   type CliWorkspace,
   type ServeProcess,
 } from '../../helpers/cli.js'
+import { createUpstreamTls } from '../../helpers/upstream-tls.js'
 import { cliTestConfig } from '../cli/cli-config.js'
 import { findExecutable } from '../../../src/sandbox/find-executable.js'
 
@@ -20,10 +21,14 @@ export const NO_BWRAP = findExecutable('bwrap') === null && process.env['CI'] !=
 export interface SandboxWorkspace {
   ws: CliWorkspace
   upstream: EchoUpstream
+  /** An HTTPS echo upstream the relay trusts, when asked for (`{ https: true }`). */
+  httpsUpstream: EchoUpstream | null
   serve: ServeProcess
   project: string
   home: string
   url(path: string): string
+  /** The HTTPS upstream's URL for `path`; only with `{ https: true }`. */
+  httpsUrl(path: string): string
   /** `tollgate run --agent bot [args] -- sh -c SCRIPT` from the project, with the fake $HOME. */
   box(script: string, args?: string[]): Promise<CliResult>
   stop(): Promise<void>
@@ -35,10 +40,15 @@ export interface SandboxWorkspace {
  */
 export async function startSandboxWorkspace(
   prepare: (parts: { ws: CliWorkspace; project: string; home: string }) => unknown = () => null,
+  options: { https?: boolean } = {},
 ): Promise<SandboxWorkspace> {
   const upstream = await startEchoUpstream()
   const ws = createWorkspace()
-  ws.writeConfig(cliTestConfig({ http: upstream.port }))
+  const httpsUpstream = options.https ? await startHttpsUpstream(ws) : null
+  const ports = httpsUpstream
+    ? { http: upstream.port, https: httpsUpstream.port, caFile: './upstream-ca.pem' }
+    : { http: upstream.port }
+  ws.writeConfig(cliTestConfig(ports))
   const project = join(ws.dir, 'project')
   const home = join(ws.dir, 'home')
   mkdirSync(project)
@@ -49,10 +59,12 @@ export async function startSandboxWorkspace(
   return {
     ws,
     upstream,
+    httpsUpstream,
     serve,
     project,
     home,
     url: (path) => `http://127.0.0.1:${upstream.port}${path}`,
+    httpsUrl: (path) => `https://127.0.0.1:${httpsUpstream?.port ?? 0}${path}`,
     box: (script, args = []) =>
       ws.run(['run', '--agent', 'bot', ...args, '--', 'sh', '-c', script], {
         cwd: project,
@@ -61,7 +73,15 @@ export async function startSandboxWorkspace(
     stop: async () => {
       await serve.kill()
       await upstream.close()
+      await httpsUpstream?.close()
       ws.remove()
     },
   }
+}
+
+/** An HTTPS echo upstream with a certificate from its own CA, which the config trusts. */
+async function startHttpsUpstream(ws: CliWorkspace): Promise<EchoUpstream> {
+  const tls = await createUpstreamTls()
+  ws.writeFile('upstream-ca.pem', tls.caPem)
+  return startEchoUpstream(tls)
 }

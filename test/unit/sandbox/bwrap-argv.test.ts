@@ -24,6 +24,10 @@ const spec: BoxSpec = {
         { path: '/etc', symlink: null },
       ],
       hasSystemBundle: true,
+      hidden: [
+        { path: '/etc/shadow', kind: 'file' },
+        { path: '/etc/ssl/private', kind: 'directory' },
+      ],
     },
   },
   home: '/home/alice',
@@ -63,6 +67,14 @@ describe('bwrapArgs', () => {
     assert.ok(hasOption(args, '--ro-bind', '/etc', '/etc'))
     assert.ok(hasOption(args, '--symlink', 'usr/bin', '/bin'))
     assert.ok(!hasOption(args, '--bind', '/usr', '/usr'))
+  })
+
+  test("what not every user may read in the host's /etc is empty, after /etc is bound", () => {
+    const etc = indexOfOption(args, '--ro-bind', '/etc', '/etc')
+    const shadow = indexOfOption(args, '--ro-bind', '/dev/null', '/etc/shadow')
+    const tmpfs = indexOfOption(args, '--tmpfs', '/etc/ssl/private')
+    assert.ok(etc >= 0 && shadow > etc && tmpfs > etc)
+    assert.ok(hasOption(args, '--remount-ro', '/etc/ssl/private'))
   })
 
   test('home is a fresh tmpfs mounted before the working directory is bound into it', () => {

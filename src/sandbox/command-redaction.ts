@@ -1,0 +1,136 @@
+import { redactQuery } from '../relay/exchange/redact-query.js'
+
+/** What a redacted value becomes, as in the audit trail's query strings. */
+export const REDACTED = 'REDACTED'
+
+/** Name fragments that mark a value as secret wherever they occur (`GITHUB_TOKEN`, `--apikey`). */
+const SECRET_FRAGMENTS = [
+  'password',
+  'passwd',
+  'passphrase',
+  'secret',
+  'token',
+  'apikey',
+  'accesskey',
+  'privatekey',
+  'authorization',
+  'credential',
+  'cookie',
+  'signature',
+]
+
+/** Whole words that do the same (`--pass`, `X-Api-Key`, `AUTH`), but not inside others. */
+const SECRET_WORDS = new Set(['pass', 'pwd', 'pw', 'auth', 'key', 'sig', 'pat'])
+
+/** Options whose value is `user:password` (curl, wget): only the password goes. */
+const USER_PASSWORD_OPTIONS = new Set(['-u', '--user', '--proxy-user'])
+
+/** Token formats recognisable on their own: GitHub, OpenAI/Anthropic, Slack, AWS keys, GitLab, JWTs. */
+const TOKEN_SHAPES =
+  /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|sk-[\w-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|(?:AKIA|ASIA)[0-9A-Z]{16}|glpat-[\w-]{20,}|eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,})/g
+
+/** A value as a shell would see it: a quoted string or one word. */
+const VALUE = `("[^"]*"|'[^']*'|[^\\s"'&;|]+)`
+
+/**
+ * Whether a name (an option, a variable, a header, a query parameter) says its value is a
+ * secret. Errs towards redacting: a hidden harmless value costs less than a recorded key.
+ */
+export function isSecretName(name: string): boolean {
+  const flat = name.toLowerCase().replace(/[^a-z0-9]/g, '')
+  if (SECRET_FRAGMENTS.some((fragment) => flat.includes(fragment))) return true
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+  return words.some((word) => SECRET_WORDS.has(word))
+}
+
+/**
+ * The command line as the sandbox record and its audit events keep it: values that look like
+ * secrets replaced by `REDACTED`. Recognised are values of options and variables with secret
+ * names (`--token X`, `--password=X`, `API_KEY=X`), secret headers (`Authorization: …`,
+ * `X-Api-Key: …`), `Bearer`/`Basic` credentials, passwords in URLs and in `-u user:password`,
+ * every URL query value (as in the audit trail's paths), and well-known token formats. The
+ * same rules apply inside a single argument such as a `sh -c` script. Anything else is kept as
+ * given: a secret in a form not listed here is recorded.
+ */
+export function redactCommand(command: readonly string[]): string[] {
+  const redacted: string[] = []
+  let previous: string | null = null
+  for (const arg of command) {
+    redacted.push(previous === null ? redactText(arg) : redactOptionValue(previous, arg))
+    previous = isOptionWithSecretValue(arg) ? arg : null
+  }
+  return redacted
+}
+
+function isOptionWithSecretValue(arg: string): boolean {
+  if (USER_PASSWORD_OPTIONS.has(arg)) return true
+  return /^--?[A-Za-z][\w.-]*$/.test(arg) && isSecretName(arg)
+}
+
+function redactOptionValue(option: string, value: string): string {
+  if (!USER_PASSWORD_OPTIONS.has(option)) return REDACTED
+  const colon = value.indexOf(':')
+  return colon < 0 ? redactText(value) : `${value.slice(0, colon)}:${REDACTED}`
+}
+
+/** Applies every text rule to one argument (or one script). */
+export function redactText(text: string): string {
+  let result = text
+  for (const rule of TEXT_RULES) result = rule(result)
+  return result
+}
+
+type TextRule = (text: string) => string
+
+const TEXT_RULES: readonly TextRule[] = [
+  redactUrlPasswords,
+  redactUrlQueries,
+  redactAssignments,
+  redactOptionValues,
+  redactHeaders,
+  redactSchemes,
+  (text) => text.replace(TOKEN_SHAPES, REDACTED),
+]
+
+function redactUrlPasswords(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s/@:"']*):[^\s/@"']*@/gi, `$1:${REDACTED}@`)
+}
+
+function redactUrlQueries(text: string): string {
+  return text.replace(
+    /([a-z][a-z0-9+.-]*:\/\/[^\s?#"']*)(\?[^\s#"';|<>()`]*)/gi,
+    (_match, url: string, query: string) => url + redactQuery(query),
+  )
+}
+
+// `NAME=value`, `--name=value`: at the start of a word, so URL query strings are not touched.
+function redactAssignments(text: string): string {
+  const pattern = new RegExp(`(^|[\\s"'])(--?[A-Za-z][\\w.-]*|[A-Za-z_][\\w.-]*)=${VALUE}`, 'g')
+  return text.replace(pattern, (match, start: string, name: string) =>
+    isSecretName(name) ? `${start}${name}=${REDACTED}` : match,
+  )
+}
+
+// `--token value` inside a script; across arguments it is `redactCommand`'s job.
+function redactOptionValues(text: string): string {
+  const pattern = new RegExp(`(^|\\s)(--?[A-Za-z][\\w.-]*)(\\s+)(?!-)${VALUE}`, 'g')
+  return text.replace(pattern, (match, start: string, option: string, space: string) =>
+    isSecretName(option) ? `${start}${option}${space}${REDACTED}` : match,
+  )
+}
+
+// `Authorization: Bearer x`, `X-Api-Key: x`, as given to curl -H: the value to the line's end.
+function redactHeaders(text: string): string {
+  return text.replace(
+    /(^|[\s"'])([A-Za-z][\w-]*):[ \t]*([^\s"'][^\r\n"']*)/g,
+    (match, start: string, name: string) =>
+      isSecretName(name) ? `${start}${name}: ${REDACTED}` : match,
+  )
+}
+
+function redactSchemes(text: string): string {
+  return text.replace(/\b(Bearer|Basic)\s+[\w.~+/=-]+/gi, `$1 ${REDACTED}`)
+}
