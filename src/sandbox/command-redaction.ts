@@ -1,4 +1,5 @@
 import { redactQuery } from '../relay/exchange/redact-query.js'
+import { encodedForms } from '../secrets/secret-forms.js'
 
 /** What a redacted value becomes, as in the audit trail's query strings. */
 export const REDACTED = 'REDACTED'
@@ -133,4 +134,31 @@ function redactHeaders(text: string): string {
 
 function redactSchemes(text: string): string {
   return text.replace(/\b(Bearer|Basic)\s+[\w.~+/=-]+/gi, `$1 ${REDACTED}`)
+}
+
+/**
+ * Values shorter than this are not searched for: a short secret would match ordinary words
+ * of the command and hide them, and a secret that short is not one an operator relies on.
+ */
+const MIN_VALUE_LENGTH = 6
+
+/**
+ * Replaces every known secret value, and its usual encodings (URL, base64, hex, JSON), in each
+ * argument with `REDACTED`. This catches what `redactCommand`'s patterns do not: a key pasted
+ * as a bare argument, or into a script.
+ */
+export function redactValues(command: readonly string[], values: readonly string[]): string[] {
+  const forms = values
+    .filter((value) => value.length >= MIN_VALUE_LENGTH)
+    .flatMap((value) => encodedForms(value))
+    .filter((form) => form.length >= MIN_VALUE_LENGTH)
+    // Longest first, so a value containing a shorter one goes whole.
+    .sort((a, b) => b.length - a.length)
+  if (forms.length === 0) return [...command]
+
+  return command.map((arg) => {
+    let out = arg
+    for (const form of forms) if (out.includes(form)) out = out.split(form).join(REDACTED)
+    return out
+  })
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../observability/logger.js'
 import type { RelayStateHolder } from '../relay/relay-state.js'
 import type { SandboxBinding } from '../relay/listeners/sandbox-listener.js'
 import type { SandboxLimits } from './sandbox-limits.js'
-import { redactCommand } from './command-redaction.js'
+import { redactCommand, redactValues } from './command-redaction.js'
 import { clearStoppedSandboxes } from './sandbox-dirs.js'
 
 /** What `tollgate run` asks for. */
@@ -54,6 +54,11 @@ export interface SandboxManagerParts {
   state: RelayStateHolder
   caPem: string
   logger: Logger
+  /**
+   * The values of the secrets in the store, read when a sandbox starts, so a command line
+   * that carries one (pasted by hand, or in a spelling no pattern knows) is still redacted.
+   */
+  secretValues?: () => readonly string[]
 }
 
 /**
@@ -104,7 +109,7 @@ export class SandboxManager {
     const record: SandboxRecord = {
       ...request,
       // The record is what `sandbox list` shows and the audit trail keeps: no secrets in it.
-      command: redactCommand(request.command),
+      command: redactValues(redactCommand(request.command), this.#secretValues()),
       ...identity,
       id,
       socket: join(dir, 'relay.sock'),
@@ -154,6 +159,16 @@ export class SandboxManager {
     this.#sandboxes.delete(record.id)
     await this.#parts.relay.closeSandbox(record.id)
     clearStoppedSandboxes(this.#root, (id) => this.#sandboxes.has(id))
+  }
+
+  #secretValues(): readonly string[] {
+    try {
+      return this.#parts.secretValues?.() ?? []
+    } catch (error) {
+      // A store that cannot be read leaves the pattern-based redaction; the start goes on.
+      this.#parts.logger.warn({ err: error }, 'secret values unavailable for command redaction')
+      return []
+    }
   }
 
   #record(

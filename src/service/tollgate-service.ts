@@ -112,6 +112,7 @@ export class TollgateService {
       state,
       caPem: ca.certificatePem,
       logger,
+      secretValues: () => secretValues(secrets),
     })
     const sandboxApi = new SandboxApi(sandboxes, logger)
 
@@ -189,4 +190,18 @@ export class TollgateService {
       },
     })
   }
+}
+
+/** Every secret's current value, for redacting sandbox command lines (never logged). */
+function secretValues(secrets: SecretStore): string[] {
+  const values: string[] = []
+  for (const { name } of secrets.list()) {
+    try {
+      const value = secrets.get(name)
+      if (value) values.push(value.reveal())
+    } catch {
+      // Sealed under another key: it cannot be injected either, so it cannot be leaked here.
+    }
+  }
+  return values
 }

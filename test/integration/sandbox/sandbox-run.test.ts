@@ -136,9 +136,11 @@ describe('tollgate run: a box whose only way out is the relay', { skip: NO_BWRAP
   })
 
   test('the recorded command line has its secrets redacted', async () => {
+    // The stored secret's value, pasted bare where no pattern would know it for a secret.
+    const stored = SECRETS['placeholder-secret']
     const script =
       `curl -s -o /dev/null -H "Authorization: Bearer tok-77aa" ${url('/open/r?api_key=zzz9')}` +
-      '; echo "id=$TOLLGATE_SANDBOX_ID"'
+      `; echo "id=$TOLLGATE_SANDBOX_ID" # ${stored}`
     const result = await box(script, ['--env-placeholder', 'API_KEY=placeholder-key'])
     assert.equal(result.code, 0, result.stderr)
     const id = /id=(sbx_[0-9a-f]{16})/.exec(result.stdout)?.[1]
@@ -153,6 +155,7 @@ describe('tollgate run: a box whose only way out is the relay', { skip: NO_BWRAP
       assert.equal(command[2]?.includes('/open/r?api_key=REDACTED'), true, command[2])
       assert.ok(!JSON.stringify(command).includes('tok-77aa'))
       assert.ok(!JSON.stringify(command).includes('zzz9'))
+      assert.ok(!JSON.stringify(command).includes(stored), 'a stored secret was recorded')
     }
   })
 

@@ -1,6 +1,10 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { isSecretName, redactCommand } from '../../../src/sandbox/command-redaction.js'
+import {
+  isSecretName,
+  redactCommand,
+  redactValues,
+} from '../../../src/sandbox/command-redaction.js'
 
 const GITHUB_TOKEN = 'ghp_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4'
 const OPENAI_KEY = 'sk-proj-' + 'Zx9Yw8Vu7Ts6Rq5Po4Nm3'
@@ -110,5 +114,32 @@ describe('isSecretName', () => {
     for (const name of ['--author', 'PATH', 'keyboard', '--passive', 'MONKEY', 'LANG', 'page']) {
       assert.ok(!isSecretName(name), name)
     }
+  })
+})
+
+describe('redactValues', () => {
+  const stored = 'plain-looking-value-4821'
+
+  test('replaces a stored value and its encodings wherever they stand', () => {
+    const base64 = Buffer.from(stored).toString('base64')
+    const command = ['agent', stored, `--note=${stored}!`, `echo ${base64}`, 'keep me']
+    assert.deepEqual(redactValues(command, [stored]), [
+      'agent',
+      'REDACTED',
+      '--note=REDACTED!',
+      'echo REDACTED',
+      'keep me',
+    ])
+  })
+
+  test('ignores values too short to tell from ordinary words', () => {
+    assert.deepEqual(redactValues(['ls', '-la', 'abc'], ['abc', 'la']), ['ls', '-la', 'abc'])
+  })
+
+  test('without values the command is kept, as a copy', () => {
+    const command = ['cli', 'x']
+    const out = redactValues(command, [])
+    assert.deepEqual(out, command)
+    assert.notEqual(out, command)
   })
 })
