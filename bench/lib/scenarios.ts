@@ -1,7 +1,7 @@
 import type { BenchContext, RunningTarget, Scenario } from './context.js'
 import { findFreePort } from './free-port.js'
 import { reverseProxyConfig, SEEN_BENCH_HEADER, SEEN_KEY_HEADER } from './nginx-config.js'
-import { startNginx, startSquid } from './servers.js'
+import { startNginx, startNodeFloorProxy, startSquid } from './servers.js'
 import { proxyAuthorization, startTollgate } from './tollgate.js'
 
 /**
@@ -12,6 +12,8 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'direct', connections: null, baseline: 'direct', start: startDirect },
   { name: 'nginx-reverse', connections: null, baseline: 'direct', start: startNginxReverse },
   { name: 'squid', connections: null, baseline: 'direct', start: startSquidProxy },
+  // Node's HTTP server and an undici pool with no governance: the platform's own cost.
+  { name: 'node-floor', connections: null, baseline: 'direct', start: startNodeFloor },
   { name: 'tollgate', connections: null, baseline: 'direct', start: startTollgateProxy },
   { name: 'direct-1conn', connections: 1, baseline: 'direct-1conn', start: startDirect },
   { name: 'tollgate-1conn', connections: 1, baseline: 'direct-1conn', start: startTollgateProxy },
@@ -83,6 +85,20 @@ async function startNginxReverse(context: BenchContext): Promise<RunningTarget> 
 async function startSquidProxy(context: BenchContext): Promise<RunningTarget> {
   const port = await findFreePort()
   const child = await startSquid(context, port)
+
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    port,
+    shape: forwardShape(context),
+    proxyPid: child.pid ?? null,
+    marker: SEEN_BENCH_HEADER,
+    stop: () => context.supervisor.stop(child),
+  }
+}
+
+async function startNodeFloor(context: BenchContext): Promise<RunningTarget> {
+  const port = await findFreePort()
+  const child = await startNodeFloorProxy(context, port)
 
   return {
     url: `http://127.0.0.1:${port}/`,

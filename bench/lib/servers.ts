@@ -63,3 +63,18 @@ export async function startSquid(context: BenchContext, port: number): Promise<C
   await waitForPort(child, port, { name: 'squid', logFile: join(dir, 'squid-cache.log') })
   return child
 }
+
+/** Starts `node-floor-proxy.js` (compiled beside this file's folder) pinned like the others. */
+export async function startNodeFloorProxy(
+  context: BenchContext,
+  port: number,
+): Promise<ChildProcess> {
+  const script = join(context.repoRoot, 'dist', 'bench', 'node-floor-proxy.js')
+  const logFile = join(context.dir, 'node-floor.out')
+  const args = [script, String(port), String(context.upstreamPort)]
+  const { command, args: fullArgs } = pinned(context.pinning.proxyCpu, process.execPath, args)
+
+  const child = context.supervisor.start({ name: 'node-floor', command, args: fullArgs, logFile })
+  await waitForPort(child, port, { name: 'node-floor', logFile })
+  return child
+}
