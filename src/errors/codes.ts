@@ -48,6 +48,12 @@ export const ERRORS = {
     message: 'the request body is larger than the relay accepts',
   },
 
+  // 415: a request body the relay must look into is in a content coding it cannot decode.
+  TOLLGATE_BODY_ENCODING: {
+    status: 415,
+    message: 'the request body is encoded in a way the relay cannot inspect',
+  },
+
   // 421: the tunnel and the request inside it disagree about the host.
   TOLLGATE_MISDIRECTED: { status: 421, message: 'the request host does not match the tunnel' },
 

@@ -3,6 +3,7 @@ import { PassThrough, Transform, type Duplex, type Readable } from 'node:stream'
 import { TollgateError } from '../../errors/tollgate-error.js'
 import { PlaceholderSwap, swapPlaceholder } from '../../secrets/placeholder-swap.js'
 import { Scrubber } from '../../secrets/scrubber.js'
+import { decoderFor, encoderFor, type ContentCoding } from '../http/content-coding.js'
 import type { HeaderMap } from '../http/headers.js'
 import { bodyTooLarge, declaredLength } from '../limits/body-limit.js'
 import type { Exchange } from './exchange.js'
@@ -27,8 +28,13 @@ export interface BodySwap {
 export interface RequestBody {
   /** Placeholders of credentials bound to other hosts: a body carrying one is refused. */
   stray: readonly string[]
-  /** Set when the allowing credential's placeholder is swapped in this (uncompressed) body. */
+  /** Set when the allowing credential's placeholder is swapped in this body. */
   swap: BodySwap | null
+  /**
+   * The body's content coding when it is inspected or swapped: it is decoded for that, and
+   * encoded again on its way up. null: sent as it is (identity, or nothing to look for).
+   */
+  coding: ContentCoding | null
   /** Most bytes the agent may send (`server.limits.requestBody`). */
   limitBytes: number
   /** The whole body, swapped, once `readSwappedBody` has read it. */
@@ -38,7 +44,9 @@ export interface RequestBody {
 /** Whether the body is read whole before it is sent (see `SWAP_BUFFER_BYTES`). */
 export function isBufferedSwap(req: IncomingMessage, body: RequestBody): boolean {
   const declared = declaredLength(req)
-  return body.swap !== null && declared !== null && declared <= SWAP_BUFFER_BYTES
+  return (
+    body.swap !== null && body.coding === null && declared !== null && declared <= SWAP_BUFFER_BYTES
+  )
 }
 
 /**
@@ -84,30 +92,75 @@ function readWhole(req: IncomingMessage): Promise<Buffer | null> {
  * length then changes, so the body goes chunked.
  */
 export function streamBody(ex: Exchange, body: RequestBody, headers: HeaderMap): Readable {
-  const stream =
-    body.stray.length === 0 && body.swap === null ? new PassThrough() : inspectingBody(body)
-  if (body.swap !== null) delete headers['content-length']
-  stream.pause()
+  const inspected = body.stray.length > 0 || body.swap !== null
+  const { first, last } = inspected ? inspectingChain(ex, body) : passThrough()
+  if (body.swap !== null || body.coding !== null) delete headers['content-length']
+  last.pause()
 
   // Counted before the pipe writes a chunk on, so the chunk that crosses the limit never does.
-  countAgainstLimit(ex, stream, body.limitBytes)
-  ex.req.pipe(stream)
-  ex.req.once('aborted', () => stream.destroy(new Error('agent aborted the request body')))
-  return stream
+  countAgainstLimit(ex, first, last, body.limitBytes)
+  ex.req.pipe(first)
+  ex.req.once('aborted', () => last.destroy(new Error('agent aborted the request body')))
+  return last
+}
+
+interface Chain {
+  /** Where the agent's bytes go in. */
+  first: Duplex
+  /** What is sent upstream; an error anywhere in the chain destroys it with that error. */
+  last: Duplex
+}
+
+function passThrough(): Chain {
+  const stream = new PassThrough()
+  return { first: stream, last: stream }
+}
+
+/**
+ * The inspector, with a decoder before it and an encoder after it for a compressed body: a
+ * gzipped placeholder would otherwise pass the check unseen, and a gzipped one bound here would
+ * never be swapped. The decoded bytes count against the size limit too (a small compressed
+ * body can inflate without bound); a body that does not decode is refused as malformed.
+ */
+function inspectingChain(ex: Exchange, body: RequestBody): Chain {
+  const inspector = inspectingBody(body)
+  if (body.coding === null) return { first: inspector, last: inspector }
+
+  const decoder = decoderFor(body.coding)
+  const encoder = encoderFor(body.coding)
+  let decoded = 0
+  decoder.on('data', (chunk: Buffer) => {
+    decoded += chunk.length
+    if (decoded > body.limitBytes) encoder.destroy(bodyTooLarge(ex))
+  })
+  // Plain pipes, with each stage's error carried to the end by hand: `pipeline` would destroy
+  // the encoder with zlib's own error first, and the agent would be told the upstream failed.
+  const fail = (error: Error) => {
+    if (!encoder.destroyed) encoder.destroy(error)
+  }
+  decoder.once('error', () => fail(undecodable(body.coding)))
+  inspector.once('error', fail)
+  decoder.pipe(inspector).pipe(encoder)
+  // Once nothing more goes up, the stages before stop too (and free zlib's buffers).
+  encoder.once('close', () => {
+    decoder.destroy()
+    inspector.destroy()
+  })
+  return { first: decoder, last: encoder }
 }
 
 /**
  * Past the limit the upstream request is aborted with 413: the agent gets it if no response has
  * started, else its connection is cut (`ResponseRelay.onResponseError`).
  */
-function countAgainstLimit(ex: Exchange, stream: Duplex, limitBytes: number): void {
+function countAgainstLimit(ex: Exchange, first: Duplex, last: Duplex, limitBytes: number): void {
   const count = (chunk: Buffer) => {
     ex.bytesIn += chunk.length
     if (ex.bytesIn <= limitBytes) return
     ex.req.off('data', count)
-    ex.req.unpipe(stream)
+    ex.req.unpipe(first)
     ex.req.pause()
-    stream.destroy(bodyTooLarge(ex))
+    last.destroy(bodyTooLarge(ex))
   }
   ex.req.on('data', count)
 }
@@ -126,6 +179,13 @@ function inspectingBody(body: RequestBody): Transform {
       done(null, swap ? Buffer.concat([swap.push(seen), swap.end()]) : seen)
     },
   })
+}
+
+function undecodable(coding: ContentCoding | null): TollgateError {
+  return new TollgateError(
+    'TOLLGATE_MALFORMED_REQUEST',
+    `the request body is not valid ${coding ?? 'data'} for its Content-Encoding`,
+  )
 }
 
 function misuse(): TollgateError {

@@ -6,7 +6,7 @@ import { sendError } from '../http/error-response.js'
 import { forwardableResponseHeaders, type HeaderMap } from '../http/headers.js'
 import type { ServerResponse } from 'node:http'
 import type { Transform } from 'node:stream'
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
+import { contentCodingOf, decoderFor } from '../http/content-coding.js'
 import { ERRORS } from '../../errors/codes.js'
 import { TollgateError, isTollgateError } from '../../errors/tollgate-error.js'
 import { refusedDestination } from '../destination/destination-check.js'
@@ -127,7 +127,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
       out,
       this.#scrub.map((b) => b.toString()),
     )
-    const decoder = decoderFor(out['content-encoding'])
+    const decoder = decoderOf(out['content-encoding'])
     if (decoder === undefined) {
       controller.abort(new TollgateError('TOLLGATE_UPSTREAM_ENCODING'))
       return false
@@ -218,11 +218,7 @@ function statusFor(code: ErrorCode): number {
 }
 
 /** null: nothing to decode; undefined: an encoding the relay cannot decode. */
-function decoderFor(value: string | string[] | undefined): Transform | null | undefined {
-  const encoding = (Array.isArray(value) ? value.join(',') : (value ?? '')).trim().toLowerCase()
-  if (encoding === '' || encoding === 'identity') return null
-  if (encoding === 'gzip' || encoding === 'x-gzip') return createGunzip()
-  if (encoding === 'deflate') return createInflate()
-  if (encoding === 'br') return createBrotliDecompress()
-  return undefined
+function decoderOf(value: string | string[] | undefined): Transform | null | undefined {
+  const coding = contentCodingOf(value)
+  return coding ? decoderFor(coding) : coding
 }

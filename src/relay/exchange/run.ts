@@ -16,6 +16,7 @@ import { forwardUpgrade } from './forward-upgrade.js'
 import { overriddenMethods } from './method-override.js'
 import { isBufferedSwap, readSwappedBody, type BodySwap, type RequestBody } from './request-body.js'
 import { refuseDeclaredOversize } from '../limits/body-limit.js'
+import { contentCodingOf } from '../http/content-coding.js'
 import { hasRequestBody } from '../limits/request-deadline.js'
 
 /**
@@ -37,6 +38,7 @@ export async function relayExchange(deps: RelayDeps, ex: Exchange): Promise<void
   const credential = credentialFor(deps, state, ex)
   const limits = state.loaded.config.server.limits
   refuseDeclaredOversize(ex, limits.requestBodyBytes)
+  const body = requestBody(state, ex, credential, limits.requestBodyBytes)
 
   await recordDecision(deps, ex).catch((cause: unknown) => {
     throw new TollgateError('TOLLGATE_AUDIT_UNAVAILABLE', undefined, { cause })
@@ -49,7 +51,6 @@ export async function relayExchange(deps: RelayDeps, ex: Exchange): Promise<void
   }
   // Node leaves 100-continue to us: the agent sends its body only after the decision.
   if (ex.req.headers.expect?.toLowerCase() === '100-continue') ex.res.writeContinue()
-  const body = requestBody(state, ex, credential, limits.requestBodyBytes)
   if (body && isBufferedSwap(ex.req, body)) {
     if (!(await readSwappedBody(ex, body, outgoing.headers))) return
   }
@@ -65,10 +66,17 @@ function requestBody(
 ): RequestBody | null {
   if (!hasRequestBody(ex.req)) return null
   // Most configurations have no placeholder credential; then a body is only counted.
-  if (state.placeholders.length === 0) return { stray: [], swap: null, limitBytes, buffered: null }
+  if (state.placeholders.length === 0) {
+    return { stray: [], swap: null, coding: null, limitBytes, buffered: null }
+  }
+
+  // A coding the relay cannot undo would hide a placeholder from both the check and the swap.
+  const coding = contentCodingOf(ex.req.headers['content-encoding'])
+  if (coding === undefined) throw new TollgateError('TOLLGATE_BODY_ENCODING')
   return {
     stray: strayPlaceholders(state, ex),
-    swap: credential ? bodySwap(ex, credential) : null,
+    swap: credential ? bodySwap(credential) : null,
+    coding,
     limitBytes,
     buffered: null,
   }
@@ -87,15 +95,10 @@ function strayPlaceholders(state: RelayState, ex: Exchange): string[] {
   return stray
 }
 
-/**
- * The allowing credential's placeholder is swapped in the body too, but only in a body the
- * relay can read: a compressed one is passed on as sent (the placeholder reaches the upstream).
- */
-function bodySwap(ex: Exchange, credential: ResolvedCredential): BodySwap | null {
+/** The allowing credential's placeholder is swapped in the body too (decoded first if need be). */
+function bodySwap(credential: ResolvedCredential): BodySwap | null {
   const { inject } = credential.config
   if (inject.kind !== 'placeholder' || inject.placeholder === '') return null
-  const encoding = ex.req.headers['content-encoding']?.trim().toLowerCase()
-  if (encoding !== undefined && encoding !== '' && encoding !== 'identity') return null
   return {
     placeholder: Buffer.from(inject.placeholder),
     secret: Buffer.from(credential.secret.reveal()),

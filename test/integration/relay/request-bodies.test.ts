@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { gunzipSync, gzipSync } from 'node:zlib'
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib'
 import { curl } from '../../helpers/curl.js'
 import { basicAuth, headerOf, rawRequest, statusOf } from '../../helpers/raw-http.js'
 import { startTollgate, waitFor, type Harness } from '../../helpers/tollgate-harness.js'
@@ -170,17 +170,80 @@ describe('request bodies: placeholder swap, size limit, decoded response limit',
     assert.equal(seen?.headers['transfer-encoding'], 'chunked')
   })
 
-  test('a gzip-encoded body is passed on unchanged, placeholder and all', async () => {
-    const body = gzipSync(JSON.stringify({ key: PLACEHOLDER }))
-    const res = await sendThroughProxy(tg.proxyPort, url('/placeholder/gzip'), auth, [body], {
+  test('a gzip or brotli body is decoded, swapped and encoded again', async () => {
+    const plain = JSON.stringify({ key: PLACEHOLDER, pad: 'x'.repeat(100_000) })
+    for (const [coding, encode, decode] of [
+      ['gzip', gzipSync, gunzipSync],
+      ['br', brotliCompressSync, brotliDecompressSync],
+    ] as const) {
+      const body = encode(plain)
+      const res = await sendThroughProxy(
+        tg.proxyPort,
+        url(`/placeholder/${coding}`),
+        auth,
+        [body],
+        {
+          'content-length': body.length,
+          'content-encoding': coding,
+        },
+      )
+      assert.equal(res.status, 200, coding)
+      const seen = http.received.at(-1)
+      assert.equal(seen?.headers['content-encoding'], coding)
+      assert.equal(seen?.headers['content-length'], undefined, 'the new length is not known')
+      const decoded = decode(seen?.body ?? Buffer.alloc(0)).toString()
+      assert.equal(decoded, plain.replace(PLACEHOLDER, SECRET), coding)
+    }
+  })
+
+  test("another credential's placeholder is caught inside a compressed body", async () => {
+    const before = http.received.length
+    const body = gzipSync(JSON.stringify({ steal: STRAY, pad: 'y'.repeat(50_000) }))
+    const res = await sendThroughProxy(tg.proxyPort, url('/open/gz-stray'), auth, [body], {
       'content-length': body.length,
       'content-encoding': 'gzip',
     })
-    assert.equal(res.status, 200)
-    const seen = http.received.at(-1)
-    assert.deepEqual(seen?.body, body)
-    assert.equal(seen?.headers['content-length'], String(body.length))
-    assert.match(gunzipSync(seen?.body ?? Buffer.alloc(0)).toString(), /tg-placeholder-0001/)
+    assert.equal(res.status, 403)
+    assert.equal(res.headers['tollgate-error'], 'TOLLGATE_PLACEHOLDER_MISUSE')
+    assert.equal(http.received.length, before, 'the upstream never got a whole request')
+  })
+
+  test('a body in a coding the relay cannot read is refused before the decision is kept', async () => {
+    const res = await sendThroughProxy(tg.proxyPort, url('/open/zstd'), auth, [Buffer.from('x')], {
+      'content-length': 1,
+      'content-encoding': 'zstd',
+    })
+    assert.equal(res.status, 415)
+    assert.equal(res.headers['tollgate-error'], 'TOLLGATE_BODY_ENCODING')
+    await waitFor(() => eventsFor('/open/zstd').length > 0, 'the refusal on record')
+    assert.deepEqual(
+      eventsFor('/open/zstd').map((e) => [e.type, e.code]),
+      [['request.rejected', 'TOLLGATE_BODY_ENCODING']],
+    )
+  })
+
+  test('a compressed body that does not decode is refused as malformed', async () => {
+    const before = http.received.length
+    const body = Buffer.concat([gzipSync('start'), Buffer.from('not gzip at all')]).subarray(5)
+    const res = await sendThroughProxy(tg.proxyPort, url('/open/bad-gzip'), auth, [body], {
+      'content-length': body.length,
+      'content-encoding': 'gzip',
+    })
+    assert.equal(res.status, 400)
+    assert.equal(res.headers['tollgate-error'], 'TOLLGATE_MALFORMED_REQUEST')
+    assert.equal(http.received.length, before)
+  })
+
+  test('a small compressed body that inflates past the limit is cut: 413', async () => {
+    const before = http.received.length
+    const body = gzipSync(Buffer.alloc(3 * MIB)) // about 3 KiB on the wire
+    const res = await sendThroughProxy(tg.proxyPort, url('/open/inflating'), auth, [body], {
+      'content-length': body.length,
+      'content-encoding': 'gzip',
+    })
+    assert.equal(res.status, 413)
+    assert.equal(res.headers['tollgate-error'], 'TOLLGATE_BODY_TOO_LARGE')
+    assert.equal(http.received.length, before)
   })
 
   test('a body where nothing is swapped keeps its bytes and its Content-Length', async () => {
