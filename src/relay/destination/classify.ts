@@ -37,6 +37,9 @@ const IPV4 = table([
   ['169.254.169.254/32', 'metadata'], // AWS, GCP, Azure, OCI, DigitalOcean, OpenStack
   ['169.254.170.2/32', 'metadata'], // AWS ECS task credentials
   ['100.100.100.200/32', 'metadata'], // Alibaba Cloud
+  // Azure's WireServer: a public address, but inside Azure it hands each VM its agent
+  // configuration and extension settings, so it is as sensitive as instance metadata.
+  ['168.63.129.16/32', 'metadata'],
   ['0.0.0.0/8', 'unspecified'],
   ['10.0.0.0/8', 'private'],
   ['172.16.0.0/12', 'private'],

@@ -77,6 +77,32 @@ export function sendSocketError(socket: Duplex, error: ErrorBody): void {
   socket.end(head + body)
 }
 
+/**
+ * A refusal on a socket no HTTP server owns any more (a CONNECT, once Node has handed it
+ * over): nothing else will close it, and Node gives it no timeout. See `closeDetached`.
+ */
+export function sendDetachedError(socket: Duplex, error: ErrorBody): void {
+  sendSocketError(socket, error)
+  closeDetached(socket)
+}
+
+// Long enough for an agent to read a refusal before its socket is cut; short enough that a
+// relay stopping gracefully (which waits for every socket) is not held up by one.
+const DETACHED_LINGER_MS = 2000
+
+/**
+ * Ends a detached socket (a CONNECT or upgrade request the relay answered itself) once what
+ * was written is out. Left paused, bytes the agent sent after the answer would hide its end
+ * of the connection, and the socket would stay open for ever: read and dropped, they let it
+ * close; an agent that keeps it open anyway is cut after a short linger.
+ */
+export function closeDetached(socket: Duplex): void {
+  if (!socket.writableEnded) socket.end()
+  socket.resume()
+  const timer = setTimeout(() => socket.destroy(), DETACHED_LINGER_MS)
+  socket.once('close', () => clearTimeout(timer))
+}
+
 function statusText(status: number): string {
   const texts: Record<number, string> = {
     400: 'Bad Request',

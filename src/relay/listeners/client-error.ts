@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { ErrorCode } from '../../errors/codes.js'
-import { sendSocketError } from '../http/error-response.js'
+import type { Caller } from '../identify.js'
+import { sendDetachedError, sendSocketError } from '../http/error-response.js'
 import type { ListenerDeps } from './listener-deps.js'
 
 /**
@@ -15,12 +16,47 @@ export function handleClientError(deps: ListenerDeps, error: Error, socket: Dupl
   const code = codeFor(error)
   if (code === 'TOLLGATE_REQUEST_TIMEOUT') deps.limits.metrics.timedOut('head')
   // A socket that never sent a byte made no request: nothing to answer or audit. Writing an
-  // event for each would let a flood of idle sockets flood the audit trail too.
-  if (isSilent(socket)) {
+  // event for each would let a flood of idle sockets flood the audit trail too. Once the
+  // socket is answered, the parser reports every later chunk as one more error: not audited.
+  const reset = (error as { code?: string }).code === 'ECONNRESET'
+  if (isSilent(socket) || !socket.writable || reset) {
     socket.destroy()
     return
   }
 
+  const refuse = () => refuseUnparsed(deps, error, code, socket)
+  const pending = currentResponse(socket)
+  // The bad bytes are the body of the request being answered: that request is broken. Raw
+  // bytes written after its answer has begun would land in the middle of it.
+  if (pending === null || !pending.req.complete) {
+    if (pending?.headersSent === true) socket.destroy()
+    else refuse()
+    return
+  }
+  // The answer in progress closes the connection: nothing after it is read, or answered.
+  if (!pending.shouldKeepAlive) {
+    socket.pause()
+    return
+  }
+  // A request pipelined ahead of the bad bytes is still being answered. Its answer goes first,
+  // whole: written now, the refusal would land before it or in the middle of it, and the
+  // agent would read it as the answer to that request. Paused, the parser stays quiet.
+  socket.pause()
+  pending.once('close', () => {
+    if (!pending.writableFinished) {
+      socket.destroy()
+      return
+    }
+    socket.resume()
+    refuse()
+  })
+}
+
+function refuseUnparsed(deps: ListenerDeps, error: Error, code: ErrorCode, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy()
+    return
+  }
   const requestId = deps.ids.next()
   void deps.audit.recordQuietly({
     type: 'request.rejected',
@@ -31,12 +67,6 @@ export function handleClientError(deps: ListenerDeps, error: Error, socket: Dupl
     client: remoteAddress(socket),
     policy_version: deps.state.current.version,
   })
-  // Raw bytes written after a response has begun would land in the middle of it.
-  const busy = currentResponse(socket)?.headersSent === true
-  if (busy || !socket.writable || (error as { code?: string }).code === 'ECONNRESET') {
-    socket.destroy()
-    return
-  }
   sendSocketError(socket, { code, message: messageFor(code), requestId })
 }
 
@@ -61,11 +91,46 @@ export function refuseOverloadedConnect(
     client: req.socket.remoteAddress ?? null,
     policy_version: deps.state.current.version,
   })
-  sendSocketError(socket, {
+  sendDetachedError(socket, {
     code: 'TOLLGATE_OVERLOADED',
     message: 'the relay holds as many connections as it accepts; try again shortly',
     requestId,
   })
+}
+
+/**
+ * A CONNECT where the relay opens no tunnel (inside an intercepted tunnel; on the reverse
+ * listener): unheard, Node would drop the connection without a word. Answered 400 with the
+ * relay's JSON error and recorded, for the caller when one is known (a tunnel's).
+ */
+export function refuseMisplacedConnect(
+  deps: ListenerDeps,
+  req: IncomingMessage,
+  socket: Duplex,
+  caller: Caller | null,
+): void {
+  socket.on('error', () => socket.destroy())
+  const requestId = deps.ids.next()
+  const code = 'TOLLGATE_MALFORMED_REQUEST'
+  void deps.audit.recordQuietly({
+    type: 'request.rejected',
+    request_id: requestId,
+    agent: caller?.agent ?? null,
+    owner: caller?.owner ?? null,
+    team: caller?.team ?? null,
+    token_id: caller?.tokenId ?? null,
+    sandbox_id: caller?.sandboxId ?? null,
+    decision: 'malformed',
+    code,
+    method: 'CONNECT',
+    client: req.socket.remoteAddress ?? null,
+    policy_version: deps.state.current.version,
+  })
+  deps.logger.warn(
+    { event: 'request', requestId, agent: caller?.agent, method: 'CONNECT', code },
+    'request',
+  )
+  sendDetachedError(socket, { code, message: 'no tunnel is opened here', requestId })
 }
 
 function isSilent(socket: Duplex): boolean {

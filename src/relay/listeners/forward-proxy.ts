@@ -5,6 +5,7 @@ import type { Scheme } from '../../config/types.js'
 import { TollgateError } from '../../errors/tollgate-error.js'
 import type { CallerIdentifier } from '../identify.js'
 import { singleHeader } from '../http/headers.js'
+import { requireStrictRequest } from '../http/strict-framing.js'
 import { parseAbsoluteForm } from '../target/absolute-form.js'
 import { parseAuthority } from '../target/authority.js'
 import { normalisePath } from '../target/path.js'
@@ -37,6 +38,8 @@ export function createForwardProxy(deps: ListenerDeps, identifier: CallerIdentif
   server.on('connection', (socket: Socket) => deps.limits.admitConnection(socket))
   server.on('request', onRequest)
   server.on('checkContinue', onRequest)
+  // Node would answer any other expectation with its own bare 417; the relay refuses it itself.
+  server.on('checkExpectation', onRequest)
   server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (deps.limits.admission.isRefused(socket)) refuseOverloadedConnect(deps, req, socket)
     else tunnels.handleConnect(req, socket, head)
@@ -81,6 +84,7 @@ export function identifyForward(
   ex.caller = identifier.identify(req)
   identifier.track(ex.caller, req.socket, 'connection')
   deps.limits.chargeRequest(ex)
+  requireStrictRequest(req, ex.res)
 
   const target = parseAbsoluteForm(req.url ?? '')
   requireHostAgreement(req.rawHeaders, 'http', target.host, target.port)

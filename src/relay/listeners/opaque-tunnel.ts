@@ -5,7 +5,7 @@ import { ERRORS, type ErrorCode } from '../../errors/codes.js'
 import { TollgateError, isTollgateError } from '../../errors/tollgate-error.js'
 import type { Decision } from '../../policy/request-target.js'
 import { upstreamCode, upstreamErrorDetail } from '../exchange/response-relay.js'
-import { sendSocketError } from '../http/error-response.js'
+import { sendDetachedError } from '../http/error-response.js'
 import type { Caller, CallerIdentifier } from '../identify.js'
 import type { Authority } from '../target/authority.js'
 import type { ListenerDeps } from './listener-deps.js'
@@ -88,7 +88,7 @@ function failTunnel(deps: ListenerDeps, socket: Duplex, tunnel: TunnelState, err
 
   const message = isTollgateError(failure) ? failure.publicMessage : ERRORS[tunnel.code].message
   const rule = tunnel.decision.rule?.id ?? null
-  sendSocketError(socket, { code: tunnel.code, message, requestId: tunnel.id, rule })
+  sendDetachedError(socket, { code: tunnel.code, message, requestId: tunnel.id, rule })
   finishTunnel(deps, tunnel)
 }
 

@@ -4,6 +4,7 @@ import type { RouteConfig, Scheme } from '../../config/types.js'
 import { defaultPort } from '../../policy/request-target.js'
 import { authenticate, parseApiKeyToken } from '../identify.js'
 import { singleHeader } from '../http/headers.js'
+import { requireStrictRequest } from '../http/strict-framing.js'
 import { canonicalHost } from '../target/host.js'
 import { normalisePath } from '../target/path.js'
 import { newExchange, type Exchange } from '../exchange/exchange.js'
@@ -52,6 +53,7 @@ export function identifyReverse(deps: ListenerDeps, ex: Exchange): void {
   ex.caller = caller
   deps.connections.track(caller.tokenId, caller.agent, req.socket, 'connection')
   deps.limits.chargeRequest(ex)
+  requireStrictRequest(req, ex.res)
 
   const { route, rest } = splitRoute(req.url ?? '')
   const config = deps.state.current.routes.get(route)

@@ -4,7 +4,8 @@ import { TLSSocket } from 'node:tls'
 import type { Duplex } from 'node:stream'
 import { TollgateError, isTollgateError } from '../../errors/tollgate-error.js'
 import type { Caller, CallerIdentifier } from '../identify.js'
-import { sendSocketError } from '../http/error-response.js'
+import { sendDetachedError } from '../http/error-response.js'
+import { requireStrictRequest } from '../http/strict-framing.js'
 import { parseAuthority, type Authority } from '../target/authority.js'
 import { normalisePath } from '../target/path.js'
 import { createInterceptionTls } from '../tls/sni-callback.js'
@@ -18,7 +19,7 @@ import { openOpaqueTunnel } from './opaque-tunnel.js'
 import { methodOf, requireHostAgreement } from './forward-proxy.js'
 import { httpServerOptions } from './server-options.js'
 import { handleUpgrade } from './upgrade.js'
-import { handleClientError } from './client-error.js'
+import { handleClientError, refuseMisplacedConnect } from './client-error.js'
 
 /** What is known about a CONNECT so far, so a refusal can say who asked for what. */
 interface ConnectAttempt {
@@ -54,6 +55,11 @@ export class TunnelHandler {
     this.#inner.maxHeadersCount = 0
     this.#inner.on('request', (req, res) => this.#handleInner(req, res))
     this.#inner.on('checkContinue', (req, res) => this.#handleInner(req, res))
+    this.#inner.on('checkExpectation', (req, res) => this.#handleInner(req, res))
+    this.#inner.on('connect', (req: IncomingMessage, socket: Duplex) => {
+      const caller = this.#tunnels.get(socket)?.caller ?? null
+      refuseMisplacedConnect(deps, req, socket, caller)
+    })
     this.#inner.on('clientError', (error, socket) => handleClientError(deps, error, socket))
     this.#inner.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       handleUpgrade(deps, 'tunnel', (ex) => this.#identifyInner(ex), req, socket, head),
@@ -155,6 +161,7 @@ export class TunnelHandler {
     this.#requireLiveCaller(ex, tunnel)
 
     try {
+      requireStrictRequest(ex.req, ex.res)
       readInnerTarget(ex, tunnel)
     } finally {
       // Charged once the path is read, so a refusal names it; charged even when it cannot be
@@ -180,7 +187,7 @@ export class TunnelHandler {
     const { id, caller, target } = attempt
     const { rule } = attempt
     const body = { code: failure.code, message: failure.publicMessage, requestId: id, rule }
-    sendSocketError(socket, body)
+    sendDetachedError(socket, body)
     this.#deps.logger.warn(
       {
         event: 'request',

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream'
 import { newExchange, type Exchange, type ListenerKind } from '../exchange/exchange.js'
 import { finishExchange } from '../exchange/record.js'
 import { refuseExchange, relayExchange } from '../exchange/run.js'
+import { closeDetached } from '../http/error-response.js'
 import type { ListenerDeps } from './listener-deps.js'
 
 /**
@@ -24,12 +25,18 @@ export function handleUpgrade(
   const res = new ServerResponse(req)
   res.shouldKeepAlive = false
   res.assignSocket(socket as Socket)
-  // This response is not the server's, so nothing else closes the socket after a refusal.
-  res.once('finish', () => socket.end())
 
   const ex = newExchange(kind, req, res, deps.ids.next())
   ex.upgrade = { socket, head }
-  socket.once('close', () => finishExchange(deps, ex))
+  const finish = once(() => finishExchange(deps, ex))
+  socket.once('close', finish)
+  // `res` carries only the relay's own answer (a refusal, or an upstream that failed the
+  // handshake): once it is out the exchange is over, and recorded then, not whenever the
+  // agent gets round to closing a socket that is no longer the server's.
+  res.once('finish', () => {
+    finish()
+    closeDetached(socket)
+  })
   try {
     identify(ex)
   } catch (error) {
@@ -37,4 +44,13 @@ export function handleUpgrade(
     return
   }
   relayExchange(deps, ex).catch((error: unknown) => refuseExchange(deps, ex, error))
+}
+
+function once(run: () => void): () => void {
+  let done = false
+  return () => {
+    if (done) return
+    done = true
+    run()
+  }
 }

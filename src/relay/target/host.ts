@@ -8,8 +8,10 @@ const NUMERIC_LABEL = /^(?:0x[0-9a-f]*|[0-9]+)$/
 /**
  * Turns a host as the agent spelled it into the one canonical form policy matches on: lower
  * case, no trailing dot, IDN as punycode, IPv6 compressed without brackets. Spellings that
- * resolvers read as IPv4 but `net.isIP` does not (`2130706433`, `0x7f.1`, `127.1`) are refused:
- * they would let an agent name an address that no host rule was written for.
+ * resolvers read as IPv4 but `net.isIP` does not (`2130706433`, `0x7f.1`, `127.1`) become the
+ * dotted quad they spell (WHATWG host parsing, inside `domainToASCII`), so the rule and the
+ * address check for that address are the ones that decide; a name whose last label is numeric
+ * but spells no address is refused.
  */
 export function canonicalHost(raw: string): string {
   if (raw.startsWith('[') && raw.endsWith(']')) return canonicalIPv6(raw.slice(1, -1))

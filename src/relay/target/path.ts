@@ -9,13 +9,15 @@ export interface NormalisedPath {
 
 const VISIBLE_ASCII = /^[\x21-\x7e]*$/
 const UNRESERVED = /[A-Za-z0-9\-._~]/
+// Stateless: `decode` without `stream` keeps nothing between calls.
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true })
 
 /**
  * Normalises an origin-form request target so that the relay and the upstream read the same
  * path. Percent-encoded unreserved characters are decoded (so `%2e%2e` is seen as `..`), dot
  * segments are resolved, and every spelling that upstreams disagree about is refused rather
- * than guessed: encoded `/`, `\`, `%` or NUL, double encoding, `;` parameters, repeated slashes,
- * backslashes, and dot segments that climb above the root.
+ * than guessed: encoded `/`, `\`, `%` or NUL, double encoding, escapes that are not UTF-8,
+ * `;` parameters, repeated slashes, backslashes, and dot segments that climb above the root.
  */
 export function normalisePath(target: string): NormalisedPath {
   if (!target.startsWith('/')) throw badPath('the path must start with /')
@@ -28,6 +30,7 @@ export function normalisePath(target: string): NormalisedPath {
   if (rawPath.includes(';')) throw badPath('path parameters (;) are refused')
 
   const decoded = decodeUnreserved(rawPath)
+  requireUtf8(decoded)
   if (decoded.includes('//')) throw badPath('repeated slashes are refused')
   return { path: removeDotSegments(decoded), query }
 }
@@ -46,6 +49,24 @@ function decodeUnreserved(path: string): string {
     }
     return match.toUpperCase()
   })
+}
+
+/**
+ * The escaped bytes must spell UTF-8. Overlong forms (`%c0%ae` for `.`, `%c0%af` for `/`),
+ * surrogates and stray bytes are what lenient decoders have read as characters policy never
+ * saw: old IIS and Tomcat turned `/%c0%ae%c0%ae/` into `/../`.
+ */
+function requireUtf8(path: string): void {
+  if (!/%[89A-F]/.test(path)) return
+  const bytes = Buffer.from(
+    path.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+    'latin1',
+  )
+  try {
+    STRICT_UTF8.decode(bytes)
+  } catch {
+    throw badPath('percent-encoded bytes that are not UTF-8 are refused')
+  }
 }
 
 function removeDotSegments(path: string): string {

@@ -36,7 +36,7 @@ const NORMALISED: ReadonlyArray<[string, string, string]> = [
   ['/%23', '/%23', ''],
   ['/%3b', '/%3B', ''],
   ['/%20', '/%20', ''],
-  ['/%ff', '/%FF', ''],
+  ['/caf%c3%a9/%e2%82%ac/%f0%9f%98%80', '/caf%C3%A9/%E2%82%AC/%F0%9F%98%80', ''],
   // The query is forwarded byte for byte: never decoded, re-cased or dot-resolved.
   ['/a?x=%2f&y=%7e', '/a', '?x=%2f&y=%7e'],
   ['/a?b/../c', '/a', '?b/../c'],
@@ -80,6 +80,18 @@ const REFUSED: readonly string[] = [
   '/a%zz',
   '/a%g0',
   '/a%%41',
+  // Escaped bytes that are not UTF-8: overlong `.` `/` `\`, stray and lone bytes, surrogates.
+  '/%c0%ae%c0%ae/admin',
+  '/a/..%c0%afadmin',
+  '/a/..%c1%9cadmin',
+  '/%e0%80%ae%e0%80%ae/admin',
+  '/%f0%80%80%ae',
+  '/%ff',
+  '/%80',
+  '/%c3',
+  '/%c3a',
+  '/%ed%a0%80',
+  '/%f4%90%80%80',
   // Path parameters, repeated slashes, backslashes, fragments.
   '/a;b',
   '/a;jsessionid=1/b',
