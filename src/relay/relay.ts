@@ -10,7 +10,7 @@ import { createForwardProxy } from './listeners/forward-proxy.js'
 import type { ListenerDeps } from './listeners/listener-deps.js'
 import { handleReverseRequest, identifyReverse } from './listeners/reverse-proxy.js'
 import { handleUpgrade } from './listeners/upgrade.js'
-import { handleClientError } from './listeners/client-error.js'
+import { handleClientError, refuseMisplacedConnect } from './listeners/client-error.js'
 import { listenOnAddress } from './http/listen.js'
 import type { Exchange } from './exchange/exchange.js'
 import { httpServerOptions } from './listeners/server-options.js'
@@ -167,6 +167,12 @@ export class Relay {
     server.on('request', (req, res) => handleReverseRequest(this.#deps, req, res))
     server.on('clientError', (error, socket) => handleClientError(this.#deps, error, socket))
     server.on('checkContinue', (req, res) => handleReverseRequest(this.#deps, req, res))
+    // Node would answer other expectations with a bare 417 and drop a CONNECT without a word;
+    // the relay answers both itself, with its JSON error and an audit event.
+    server.on('checkExpectation', (req, res) => handleReverseRequest(this.#deps, req, res))
+    server.on('connect', (req: IncomingMessage, socket: Duplex) =>
+      refuseMisplacedConnect(this.#deps, req, socket, null),
+    )
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const identify = (ex: Exchange) => identifyReverse(this.#deps, ex)
       handleUpgrade(this.#deps, 'reverse', identify, req, socket, head)

@@ -100,7 +100,12 @@ export function streamBody(ex: Exchange, body: RequestBody, headers: HeaderMap):
   // Counted before the pipe writes a chunk on, so the chunk that crosses the limit never does.
   countAgainstLimit(ex, first, last, body.limitBytes)
   ex.req.pipe(first)
-  ex.req.once('aborted', () => last.destroy(new Error('agent aborted the request body')))
+  // `close` without `complete` is an agent that left mid-body, before or after this point.
+  const onGone = () => {
+    if (!ex.req.complete) last.destroy(new Error('agent aborted the request body'))
+  }
+  if (ex.req.destroyed) onGone()
+  else ex.req.once('close', onGone)
   return last
 }
 

@@ -43,6 +43,9 @@ export async function relayExchange(deps: RelayDeps, ex: Exchange): Promise<void
   await recordDecision(deps, ex).catch((cause: unknown) => {
     throw new TollgateError('TOLLGATE_AUDIT_UNAVAILABLE', undefined, { cause })
   })
+  // An agent that left while the decision was being written gets nothing sent on its behalf:
+  // half a body streamed upstream would hold an upstream connection until it timed out.
+  if (ex.req.destroyed && !ex.req.complete) return
 
   const scrub = credential ? inject(ex, outgoing, credential) : []
   if (ex.upgrade) {

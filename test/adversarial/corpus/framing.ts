@@ -550,8 +550,6 @@ export const FRAMING: CorpusCase[] = [
     listener: 'reverse',
     send: 'GET /echo/x HTTP/1.1\r\nHost: relay.test\r\nAuthorization: {bearer}\r\nExpect: x-other\r\n\r\n',
     expect: [MALFORMED],
-    knownGap:
-      '#3: relay.ts gives the reverse server no connect/checkExpectation handlers: Node answers itself',
   },
   {
     id: `${C}/garbage-after-slow-answer`,
