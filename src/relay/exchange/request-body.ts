@@ -7,6 +7,7 @@ import { decoderFor, encoderFor, type ContentCoding } from '../http/content-codi
 import type { HeaderMap } from '../http/headers.js'
 import { bodyTooLarge, declaredLength } from '../limits/body-limit.js'
 import type { Exchange } from './exchange.js'
+import { FormOverrideScanner } from './method-override.js'
 
 /**
  * A body with a declared length up to this size is read whole when a placeholder is swapped in
@@ -35,6 +36,11 @@ export interface RequestBody {
    * encoded again on its way up. null: sent as it is (identity, or nothing to look for).
    */
   coding: ContentCoding | null
+  /**
+   * For a form body an upstream may read `_method` from: the refusal for a method named there,
+   * or null where the policy allows it. null: the body is not such a form.
+   */
+  formOverride: ((method: string) => TollgateError | null) | null
   /** Most bytes the agent may send (`server.limits.requestBody`). */
   limitBytes: number
   /** The whole body, swapped, once `readSwappedBody` has read it. */
@@ -67,6 +73,10 @@ export async function readSwappedBody(
 
   ex.bytesIn = raw.length
   if (body.stray.some((placeholder) => raw.includes(placeholder))) throw misuse()
+  if (body.formOverride) {
+    const scanner = new FormOverrideScanner()
+    refuseOverrides(body, [...scanner.push(raw), ...scanner.end()])
+  }
   body.buffered = swapPlaceholder(raw, body.swap.placeholder, body.swap.secret)
   headers['content-length'] = String(body.buffered.length)
   return true
@@ -92,7 +102,7 @@ function readWhole(req: IncomingMessage): Promise<Buffer | null> {
  * length then changes, so the body goes chunked.
  */
 export function streamBody(ex: Exchange, body: RequestBody, headers: HeaderMap): Readable {
-  const inspected = body.stray.length > 0 || body.swap !== null
+  const inspected = body.stray.length > 0 || body.swap !== null || body.formOverride !== null
   const { first, last } = inspected ? inspectingChain(ex, body) : passThrough()
   if (body.swap !== null || body.coding !== null) delete headers['content-length']
   last.pause()
@@ -173,17 +183,36 @@ function countAgainstLimit(ex: Exchange, first: Duplex, last: Duplex, limitBytes
 function inspectingBody(body: RequestBody): Transform {
   const watcher = body.stray.length > 0 ? new Scrubber(body.stray) : null
   const swap = body.swap ? new PlaceholderSwap(body.swap.placeholder, body.swap.secret) : null
+  const form = body.formOverride ? new FormOverrideScanner() : null
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
+      try {
+        // Checked before the chunk goes on: the chunk that ends a refused field never does.
+        if (form) refuseOverrides(body, form.push(chunk))
+      } catch (error) {
+        return done(error as Error)
+      }
       const seen = watcher ? watcher.push(chunk) : chunk
       if (watcher && watcher.replacements > 0) return done(misuse())
       done(null, swap ? swap.push(seen) : seen)
     },
     flush(done) {
+      try {
+        if (form) refuseOverrides(body, form.end())
+      } catch (error) {
+        return done(error as Error)
+      }
       const seen = watcher ? watcher.end() : EMPTY
       done(null, swap ? Buffer.concat([swap.push(seen), swap.end()]) : seen)
     },
   })
+}
+
+function refuseOverrides(body: RequestBody, methods: readonly string[]): void {
+  for (const method of methods) {
+    const refusal = body.formOverride?.(method) ?? null
+    if (refusal) throw refusal
+  }
 }
 
 function undecodable(coding: ContentCoding | null): TollgateError {

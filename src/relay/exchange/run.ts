@@ -13,7 +13,7 @@ import type { Exchange, RelayDeps } from './exchange.js'
 import { recordDecision } from './record.js'
 import { forwardExchange, type Outgoing } from './forward.js'
 import { forwardUpgrade } from './forward-upgrade.js'
-import { overriddenMethods } from './method-override.js'
+import { isOverridableForm, overriddenMethods } from './method-override.js'
 import { isBufferedSwap, readSwappedBody, type BodySwap, type RequestBody } from './request-body.js'
 import { refuseDeclaredOversize } from '../limits/body-limit.js'
 import { contentCodingOf } from '../http/content-coding.js'
@@ -68,21 +68,19 @@ function requestBody(
   limitBytes: number,
 ): RequestBody | null {
   if (!hasRequestBody(ex.req)) return null
-  // Most configurations have no placeholder credential; then a body is only counted.
-  if (state.placeholders.length === 0) {
-    return { stray: [], swap: null, coding: null, limitBytes, buffered: null }
+  // Most configurations have no placeholder credential; then only forms are looked into.
+  const withPlaceholders = state.placeholders.length > 0
+  const stray = withPlaceholders ? strayPlaceholders(state, ex) : []
+  const swap = withPlaceholders && credential ? bodySwap(credential) : null
+  const formOverride = isOverridableForm(ex.req) ? overrideRefusal(state, ex) : null
+  if (stray.length === 0 && swap === null && formOverride === null) {
+    return { stray, swap, coding: null, formOverride, limitBytes, buffered: null }
   }
 
-  // A coding the relay cannot undo would hide a placeholder from both the check and the swap.
+  // A coding the relay cannot undo would hide what it looks for from the check and the swap.
   const coding = contentCodingOf(ex.req.headers['content-encoding'])
   if (coding === undefined) throw new TollgateError('TOLLGATE_BODY_ENCODING')
-  return {
-    stray: strayPlaceholders(state, ex),
-    swap: credential ? bodySwap(credential) : null,
-    coding,
-    limitBytes,
-    buffered: null,
-  }
+  return { stray, swap, coding, formOverride, limitBytes, buffered: null }
 }
 
 /** Placeholders that must not appear in this request's body: those bound to other hosts. */
@@ -113,11 +111,23 @@ function bodySwap(credential: ResolvedCredential): BodySwap | null {
  * allowed on its own: otherwise a POST rule becomes a DELETE on upstreams that honour it.
  */
 function refuseForbiddenOverrides(state: RelayState, ex: Exchange): void {
-  const { caller, target } = requireIdentified(ex)
+  const refusal = overrideRefusal(state, ex)
   for (const method of overriddenMethods(ex.req, ex.query)) {
+    const error = refusal(method)
+    if (error) throw error
+  }
+}
+
+/** The refusal for a method an override names, or null where the policy allows that method. */
+function overrideRefusal(
+  state: RelayState,
+  ex: Exchange,
+): (method: string) => TollgateError | null {
+  const { caller, target } = requireIdentified(ex)
+  return (method) => {
     const decision = state.engine.decide(caller.agent, { ...target, method }, caller.overlay)
-    if (decision.kind !== 'deny') continue
-    throw new TollgateError(
+    if (decision.kind !== 'deny') return null
+    return new TollgateError(
       decision.code ?? 'TOLLGATE_POLICY_DENIED',
       'a method override names a method the policy does not allow here',
     )

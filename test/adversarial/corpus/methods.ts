@@ -13,7 +13,6 @@ const OVERRIDE = 'a method override naming a method the policy forbids is refuse
 
 // Override values in forms upstream frameworks decode: Symfony and Laravel read `_method` from
 // the query, PHP decodes parameter names, and CGI servers turn `_` in header names into `-`.
-const BODY_GAP = '#3: override values in a form body are not inspected (docs/security-model.md)'
 
 function method(id: string, rule: string, verb: string, expect = NO_MATCH): CorpusCase {
   return {
@@ -133,7 +132,28 @@ export const METHODS: CorpusCase[] = [
       'Content-Type: application/x-www-form-urlencoded\r\n',
     ),
     expect: [NO_MATCH],
-    knownGap: BODY_GAP,
+  },
+  {
+    id: `${C}/override-in-form-body-escaped`,
+    category: C,
+    rule: OVERRIDE,
+    send: echoPost(
+      '/allowed/x',
+      'a=1&%5F%6Dethod=delete&b=2',
+      'Content-Type: Application/X-WWW-Form-Urlencoded; charset=utf-8\r\n',
+    ),
+    expect: [NO_MATCH],
+  },
+  {
+    id: `${C}/form-field-named-method`,
+    category: C,
+    rule: 'a body field called method (not _method) is ordinary data',
+    send: echoPost(
+      '/allowed/x',
+      'method=card',
+      'Content-Type: application/x-www-form-urlencoded\r\n',
+    ),
+    expect: [exact('POST', '/allowed/x', { body: 'method=card' })],
   },
   {
     id: `${C}/override-to-allowed-method`,
