@@ -13,7 +13,7 @@ const OVERRIDE_PARAMS = new Set(['_method', 'method'])
  * `-` (CGI turns both into `HTTP_X_HTTP_METHOD_OVERRIDE`), parameter names percent- and
  * `+`-decoded, in any case, with PHP's rewriting of a leading `.`, space or `[` to `_`.
  *
- * A `_method` field in a form body is found by `FormOverrideScanner` as the body streams.
+ * A `_method` field in a form or JSON body is found as the body streams (`body-override.ts`).
  */
 export function overriddenMethods(req: IncomingMessage, query: string): string[] {
   const methods = new Set<string>()
@@ -39,81 +39,17 @@ export function overriddenMethods(req: IncomingMessage, query: string): string[]
 }
 
 /** A parameter name as PHP, Rack or Express would hand it to the application. */
-function paramName(raw: string): string {
+export function paramName(raw: string): string {
   return formDecode(raw)
     .trim()
     .toLowerCase()
     .replace(/^[. []/, '_')
 }
 
-function formDecode(value: string): string {
+export function formDecode(value: string): string {
   try {
     return decodeURIComponent(value.replace(/\+/g, ' '))
   } catch {
     return value
   }
-}
-
-/** The form field Rails, Laravel, Symfony and Express's method-override read. */
-const FORM_OVERRIDE_PARAM = '_method'
-
-/** Longest name or value kept while scanning: a longer name cannot decode to `_method`. */
-const MAX_KEPT = 256
-
-const AMPERSAND = 0x26
-const EQUALS = 0x3d
-
-/**
- * Finds `_method` fields in an `application/x-www-form-urlencoded` body as it streams, however
- * it is split into chunks and however its name is escaped (`%5Fmethod`, `_%6Dethod`). Only the
- * field being read is kept, and only up to `MAX_KEPT` bytes of it. Only `_method` counts here:
- * a body field called `method` is ordinary data in many APIs (a payment method, say), and the
- * frameworks that override from a body read `_method`.
- */
-export class FormOverrideScanner {
-  #name: number[] = []
-  #value: number[] = []
-  #inValue = false
-  #tooLong = false
-
-  /** Takes the next chunk; returns the methods of the fields it completed. */
-  push(chunk: Buffer): string[] {
-    const found: string[] = []
-    for (const byte of chunk) {
-      if (byte === AMPERSAND) this.#endField(found)
-      else if (byte === EQUALS && !this.#inValue) this.#inValue = true
-      else this.#keep(this.#inValue ? this.#value : this.#name, byte)
-    }
-    return found
-  }
-
-  /** The end of the body: the last field, if it is one. */
-  end(): string[] {
-    const found: string[] = []
-    this.#endField(found)
-    return found
-  }
-
-  #keep(into: number[], byte: number): void {
-    if (into.length < MAX_KEPT) into.push(byte)
-    else this.#tooLong = true
-  }
-
-  #endField(found: string[]): void {
-    const name = paramName(Buffer.from(this.#name).toString('latin1'))
-    if (this.#inValue && !this.#tooLong && name === FORM_OVERRIDE_PARAM) {
-      found.push(formDecode(Buffer.from(this.#value).toString('latin1')).trim().toUpperCase())
-    }
-    this.#name = []
-    this.#value = []
-    this.#inValue = false
-    this.#tooLong = false
-  }
-}
-
-/** Whether a request's body is a form whose `_method` an upstream may act on. */
-export function isOverridableForm(req: IncomingMessage): boolean {
-  if (req.method !== 'POST') return false
-  const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase()
-  return type === 'application/x-www-form-urlencoded'
 }

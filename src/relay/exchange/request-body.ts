@@ -7,7 +7,7 @@ import { decoderFor, encoderFor, type ContentCoding } from '../http/content-codi
 import type { HeaderMap } from '../http/headers.js'
 import { bodyTooLarge, declaredLength } from '../limits/body-limit.js'
 import type { Exchange } from './exchange.js'
-import { FormOverrideScanner } from './method-override.js'
+import type { OverrideScanner } from './body-override.js'
 
 /**
  * A body with a declared length up to this size is read whole when a placeholder is swapped in
@@ -25,6 +25,11 @@ export interface BodySwap {
   secret: Buffer
 }
 
+export interface BodyOverride {
+  scanner: () => OverrideScanner
+  refuse: (method: string) => TollgateError | null
+}
+
 /** What the relay does with one request's body on its way upstream. */
 export interface RequestBody {
   /** Placeholders of credentials bound to other hosts: a body carrying one is refused. */
@@ -37,10 +42,10 @@ export interface RequestBody {
    */
   coding: ContentCoding | null
   /**
-   * For a form body an upstream may read `_method` from: the refusal for a method named there,
-   * or null where the policy allows it. null: the body is not such a form.
+   * For a body an upstream may read `_method` from (a form, JSON): how to find it, and the
+   * refusal for a method named there (null where the policy allows it). null: no such body.
    */
-  formOverride: ((method: string) => TollgateError | null) | null
+  override: BodyOverride | null
   /** Most bytes the agent may send (`server.limits.requestBody`). */
   limitBytes: number
   /** The whole body, swapped, once `readSwappedBody` has read it. */
@@ -73,8 +78,8 @@ export async function readSwappedBody(
 
   ex.bytesIn = raw.length
   if (body.stray.some((placeholder) => raw.includes(placeholder))) throw misuse()
-  if (body.formOverride) {
-    const scanner = new FormOverrideScanner()
+  if (body.override) {
+    const scanner = body.override.scanner()
     refuseOverrides(body, [...scanner.push(raw), ...scanner.end()])
   }
   body.buffered = swapPlaceholder(raw, body.swap.placeholder, body.swap.secret)
@@ -102,7 +107,7 @@ function readWhole(req: IncomingMessage): Promise<Buffer | null> {
  * length then changes, so the body goes chunked.
  */
 export function streamBody(ex: Exchange, body: RequestBody, headers: HeaderMap): Readable {
-  const inspected = body.stray.length > 0 || body.swap !== null || body.formOverride !== null
+  const inspected = body.stray.length > 0 || body.swap !== null || body.override !== null
   const { first, last } = inspected ? inspectingChain(ex, body) : passThrough()
   if (body.swap !== null || body.coding !== null) delete headers['content-length']
   last.pause()
@@ -183,12 +188,12 @@ function countAgainstLimit(ex: Exchange, first: Duplex, last: Duplex, limitBytes
 function inspectingBody(body: RequestBody): Transform {
   const watcher = body.stray.length > 0 ? new Scrubber(body.stray) : null
   const swap = body.swap ? new PlaceholderSwap(body.swap.placeholder, body.swap.secret) : null
-  const form = body.formOverride ? new FormOverrideScanner() : null
+  const overrides = body.override ? body.override.scanner() : null
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
       try {
         // Checked before the chunk goes on: the chunk that ends a refused field never does.
-        if (form) refuseOverrides(body, form.push(chunk))
+        if (overrides) refuseOverrides(body, overrides.push(chunk))
       } catch (error) {
         return done(error as Error)
       }
@@ -198,7 +203,7 @@ function inspectingBody(body: RequestBody): Transform {
     },
     flush(done) {
       try {
-        if (form) refuseOverrides(body, form.end())
+        if (overrides) refuseOverrides(body, overrides.end())
       } catch (error) {
         return done(error as Error)
       }
@@ -210,7 +215,7 @@ function inspectingBody(body: RequestBody): Transform {
 
 function refuseOverrides(body: RequestBody, methods: readonly string[]): void {
   for (const method of methods) {
-    const refusal = body.formOverride?.(method) ?? null
+    const refusal = body.override?.refuse(method) ?? null
     if (refusal) throw refusal
   }
 }

@@ -13,7 +13,8 @@ import type { Exchange, RelayDeps } from './exchange.js'
 import { recordDecision } from './record.js'
 import { forwardExchange, type Outgoing } from './forward.js'
 import { forwardUpgrade } from './forward-upgrade.js'
-import { isOverridableForm, overriddenMethods } from './method-override.js'
+import { overriddenMethods } from './method-override.js'
+import { overrideScannerFor } from './body-override.js'
 import { isBufferedSwap, readSwappedBody, type BodySwap, type RequestBody } from './request-body.js'
 import { refuseDeclaredOversize } from '../limits/body-limit.js'
 import { contentCodingOf } from '../http/content-coding.js'
@@ -72,15 +73,16 @@ function requestBody(
   const withPlaceholders = state.placeholders.length > 0
   const stray = withPlaceholders ? strayPlaceholders(state, ex) : []
   const swap = withPlaceholders && credential ? bodySwap(credential) : null
-  const formOverride = isOverridableForm(ex.req) ? overrideRefusal(state, ex) : null
-  if (stray.length === 0 && swap === null && formOverride === null) {
-    return { stray, swap, coding: null, formOverride, limitBytes, buffered: null }
+  const scanner = overrideScannerFor(ex.req)
+  const override = scanner ? { scanner, refuse: overrideRefusal(state, ex) } : null
+  if (stray.length === 0 && swap === null && override === null) {
+    return { stray, swap, coding: null, override, limitBytes, buffered: null }
   }
 
   // A coding the relay cannot undo would hide what it looks for from the check and the swap.
   const coding = contentCodingOf(ex.req.headers['content-encoding'])
   if (coding === undefined) throw new TollgateError('TOLLGATE_BODY_ENCODING')
-  return { stray, swap, coding, formOverride, limitBytes, buffered: null }
+  return { stray, swap, coding, override, limitBytes, buffered: null }
 }
 
 /** Placeholders that must not appear in this request's body: those bound to other hosts. */

@@ -145,6 +145,28 @@ export const METHODS: CorpusCase[] = [
     expect: [NO_MATCH],
   },
   {
+    id: `${C}/override-in-json-body`,
+    category: C,
+    rule: OVERRIDE,
+    send: echoPost(
+      '/allowed/x',
+      '{"data": {"_method": "GET"}, "\\u005Fmethod": "DELETE"}',
+      'Content-Type: application/json\r\n',
+    ),
+    expect: [NO_MATCH],
+  },
+  {
+    id: `${C}/json-nested-method-is-data`,
+    category: C,
+    rule: 'a _method nested inside a JSON body is data: frameworks read the top level only',
+    send: echoPost(
+      '/allowed/x',
+      '{"data": {"_method": "DELETE"}}',
+      'Content-Type: application/json\r\n',
+    ),
+    expect: [exact('POST', '/allowed/x', { body: '{"data": {"_method": "DELETE"}}' })],
+  },
+  {
     id: `${C}/form-field-named-method`,
     category: C,
     rule: 'a body field called method (not _method) is ordinary data',

@@ -4,9 +4,11 @@ import { describe, test } from 'node:test'
 
 import {
   FormOverrideScanner,
-  isOverridableForm,
-  overriddenMethods,
-} from '../../../../src/relay/exchange/method-override.js'
+  JsonOverrideScanner,
+  overrideScannerFor,
+  type OverrideScanner,
+} from '../../../../src/relay/exchange/body-override.js'
+import { overriddenMethods } from '../../../../src/relay/exchange/method-override.js'
 
 function request(method: string, rawHeaders: string[]): IncomingMessage {
   const headers: Record<string, string> = {}
@@ -16,9 +18,24 @@ function request(method: string, rawHeaders: string[]): IncomingMessage {
   return { method, rawHeaders, headers } as unknown as IncomingMessage
 }
 
-function scanWhole(body: string): string[] {
-  const scanner = new FormOverrideScanner()
+function scanWhole(body: string, scanner: OverrideScanner = new FormOverrideScanner()): string[] {
   return [...scanner.push(Buffer.from(body)), ...scanner.end()]
+}
+
+/** The same body cut into three chunks at every pair of places (every 7th for the second). */
+function everySplit(body: string, make: () => OverrideScanner, expected: string[]): void {
+  for (let a = 0; a <= body.length; a++) {
+    for (let b = a; b <= body.length; b += 7) {
+      const scanner = make()
+      const found = [
+        ...scanner.push(Buffer.from(body.slice(0, a))),
+        ...scanner.push(Buffer.from(body.slice(a, b))),
+        ...scanner.push(Buffer.from(body.slice(b))),
+        ...scanner.end(),
+      ]
+      assert.deepEqual(found, expected, `${a} ${b}`)
+    }
+  }
 }
 
 void describe('overriddenMethods', () => {
@@ -44,18 +61,7 @@ void describe('FormOverrideScanner', () => {
   })
 
   void test('finds the same whatever the chunks', () => {
-    for (let a = 0; a <= body.length; a++) {
-      for (let b = a; b <= body.length; b += 7) {
-        const scanner = new FormOverrideScanner()
-        const found = [
-          ...scanner.push(Buffer.from(body.slice(0, a))),
-          ...scanner.push(Buffer.from(body.slice(a, b))),
-          ...scanner.push(Buffer.from(body.slice(b))),
-          ...scanner.end(),
-        ]
-        assert.deepEqual(found, ['DELETE', 'PATCH'], `${a} ${b}`)
-      }
-    }
+    everySplit(body, () => new FormOverrideScanner(), ['DELETE', 'PATCH'])
   })
 
   void test('a field too long to be _method is not kept', () => {
@@ -63,10 +69,32 @@ void describe('FormOverrideScanner', () => {
     assert.deepEqual(scanWhole(`_method${'%20'.repeat(300)}=PUT`), [])
   })
 
-  void test('only a POSTed urlencoded form counts', () => {
+  void test('only POSTed forms and JSON are scanned', () => {
     const form = ['Content-Type', 'application/x-www-form-urlencoded; charset=utf-8']
-    assert.equal(isOverridableForm(request('POST', form)), true)
-    assert.equal(isOverridableForm(request('PUT', form)), false)
-    assert.equal(isOverridableForm(request('POST', ['Content-Type', 'application/json'])), false)
+    assert.ok(overrideScannerFor(request('POST', form))?.() instanceof FormOverrideScanner)
+    assert.equal(overrideScannerFor(request('PUT', form)), null)
+    const json = request('POST', ['Content-Type', 'application/vnd.api+json'])
+    assert.ok(overrideScannerFor(json)?.() instanceof JsonOverrideScanner)
+    assert.equal(overrideScannerFor(request('POST', ['Content-Type', 'text/plain'])), null)
+  })
+})
+
+void describe('JsonOverrideScanner', () => {
+  const json = (body: string) => scanWhole(body, new JsonOverrideScanner())
+
+  void test('finds a top-level _method however its key is spelled, every time it appears', () => {
+    const body =
+      '{"a": {"_method": "PUT"}, "\\u005fmethod" : "delete", "list": ["_method", "x"],' +
+      ' "s": "\\"_method\\": \\"GET\\"", "_METHOD":"patch"}'
+    assert.deepEqual(json(body), ['DELETE', 'PATCH'])
+    everySplit(body, () => new JsonOverrideScanner(), ['DELETE', 'PATCH'])
+  })
+
+  void test('ignores nested keys, non-string values, arrays at the top and a plain method key', () => {
+    assert.deepEqual(json('{"x": {"_method": "DELETE"}}'), [])
+    assert.deepEqual(json('{"_method": {"v": "DELETE"}, "b": "DELETE"}'), [])
+    assert.deepEqual(json('{"_method": 5, "b": "DELETE"}'), [])
+    assert.deepEqual(json('[{"_method": "DELETE"}]'), [])
+    assert.deepEqual(json('{"method": "card"}'), [])
   })
 })
