@@ -1,3 +1,5 @@
+import type { ChildProcess } from 'node:child_process'
+
 import type { BenchContext, RunningTarget, Scenario } from './context.js'
 import { findFreePort } from './free-port.js'
 import { reverseProxyConfig, SEEN_BENCH_HEADER, SEEN_KEY_HEADER } from './nginx-config.js'
@@ -67,47 +69,38 @@ function startDirect(context: BenchContext): Promise<RunningTarget> {
   })
 }
 
+/** A peer proxy the bench started itself, on `port`, adding the bench header. */
+function peerTarget(
+  context: BenchContext,
+  port: number,
+  child: ChildProcess,
+  shape: RunningTarget['shape'],
+): RunningTarget {
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    port,
+    shape,
+    proxyPid: child.pid ?? null,
+    marker: SEEN_BENCH_HEADER,
+    stop: () => context.supervisor.stop(child),
+  }
+}
+
 async function startNginxReverse(context: BenchContext): Promise<RunningTarget> {
   const port = await findFreePort()
   const config = reverseProxyConfig(context.dir, port, context.upstreamPort)
   const child = await startNginx(context, 'reverse', config, port, context.pinning.proxyCpu)
-
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    port,
-    shape: {},
-    proxyPid: child.pid ?? null,
-    marker: SEEN_BENCH_HEADER,
-    stop: () => context.supervisor.stop(child),
-  }
+  return peerTarget(context, port, child, {})
 }
 
 async function startSquidProxy(context: BenchContext): Promise<RunningTarget> {
   const port = await findFreePort()
-  const child = await startSquid(context, port)
-
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    port,
-    shape: forwardShape(context),
-    proxyPid: child.pid ?? null,
-    marker: SEEN_BENCH_HEADER,
-    stop: () => context.supervisor.stop(child),
-  }
+  return peerTarget(context, port, await startSquid(context, port), forwardShape(context))
 }
 
 async function startNodeFloor(context: BenchContext): Promise<RunningTarget> {
   const port = await findFreePort()
-  const child = await startNodeFloorProxy(context, port)
-
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    port,
-    shape: forwardShape(context),
-    proxyPid: child.pid ?? null,
-    marker: SEEN_BENCH_HEADER,
-    stop: () => context.supervisor.stop(child),
-  }
+  return peerTarget(context, port, await startNodeFloorProxy(context, port), forwardShape(context))
 }
 
 async function startTollgateProxy(
