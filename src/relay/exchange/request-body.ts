@@ -185,21 +185,36 @@ function countAgainstLimit(ex: Exchange, first: Duplex, last: Duplex, limitBytes
   ex.req.on('data', count)
 }
 
+/**
+ * While a body is scanned for `_method`, its last bytes are held back: a field is only known
+ * once it ends, and if it ends the body, the upstream must not have the whole request by then
+ * (with a `Content-Length` it would act on it even if the relay then aborted). An override
+ * field that matters fits in this many bytes (`MAX_KEPT` of name and of value, and a little).
+ */
+const OVERRIDE_HOLD_BYTES = 1024
+
 function inspectingBody(body: RequestBody): Transform {
   const watcher = body.stray.length > 0 ? new Scrubber(body.stray) : null
   const swap = body.swap ? new PlaceholderSwap(body.swap.placeholder, body.swap.secret) : null
   const overrides = body.override ? body.override.scanner() : null
+  let held = EMPTY
+  const release = (out: Buffer, final: boolean): Buffer => {
+    if (!overrides) return out
+    const all = held.length === 0 ? out : Buffer.concat([held, out])
+    const keep = final ? 0 : Math.min(all.length, OVERRIDE_HOLD_BYTES)
+    held = Buffer.from(all.subarray(all.length - keep))
+    return all.subarray(0, all.length - keep)
+  }
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
       try {
-        // Checked before the chunk goes on: the chunk that ends a refused field never does.
         if (overrides) refuseOverrides(body, overrides.push(chunk))
       } catch (error) {
         return done(error as Error)
       }
       const seen = watcher ? watcher.push(chunk) : chunk
       if (watcher && watcher.replacements > 0) return done(misuse())
-      done(null, swap ? swap.push(seen) : seen)
+      done(null, release(swap ? swap.push(seen) : seen, false))
     },
     flush(done) {
       try {
@@ -208,7 +223,7 @@ function inspectingBody(body: RequestBody): Transform {
         return done(error as Error)
       }
       const seen = watcher ? watcher.end() : EMPTY
-      done(null, swap ? Buffer.concat([swap.push(seen), swap.end()]) : seen)
+      done(null, release(swap ? Buffer.concat([swap.push(seen), swap.end()]) : seen, true))
     },
   })
 }
