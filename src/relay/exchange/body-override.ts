@@ -20,7 +20,17 @@ export function overrideScannerFor(req: IncomingMessage): (() => OverrideScanner
   const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase() ?? ''
   if (type === 'application/x-www-form-urlencoded') return () => new FormOverrideScanner()
   if (type === 'application/json' || type.endsWith('+json')) return () => new JsonOverrideScanner()
+  if (type === 'multipart/form-data') {
+    const boundary = boundaryOf(req.headers['content-type'] ?? '')
+    // Without a boundary no upstream can read a field out of the body either.
+    return boundary === null ? null : () => new MultipartOverrideScanner(boundary)
+  }
   return null
+}
+
+function boundaryOf(contentType: string): string | null {
+  const match = /;\s*boundary\s*=\s*(?:"([^"]{1,200})"|([^;\s]{1,200}))/i.exec(contentType)
+  return match?.[1] ?? match?.[2] ?? null
 }
 
 const OVERRIDE_FIELD = '_method'
@@ -189,4 +199,111 @@ function jsonString(raw: number[]): string | null {
   } catch {
     return null
   }
+}
+
+const CRLF_CRLF = Buffer.from('\r\n\r\n')
+const DASH_DASH = Buffer.from('--')
+
+/** Longest part head read for its name; a longer one is not a form field's. */
+const MAX_PART_HEAD = 8 * 1024
+
+/** Where a multipart scan is: in a part's content, or reading the head of the next part. */
+type MultipartState = 'content' | 'head' | 'done'
+
+/**
+ * Finds `_method` fields in a `multipart/form-data` body (Rails and Laravel read form fields
+ * from either form encoding). Parts are found by their boundary as the body streams; only the
+ * content of a part whose `Content-Disposition` names `_method` is kept, up to `MAX_KEPT`
+ * bytes, and otherwise no more than a boundary's length of the body is held between chunks.
+ */
+export class MultipartOverrideScanner implements OverrideScanner {
+  readonly #delimiter: Buffer
+  #state: MultipartState = 'content'
+  /** Bytes not yet placed: the start of a delimiter or a part head still arriving. */
+  #pending: Buffer
+  #value: Buffer[] | null = null
+  #valueLength = 0
+
+  constructor(boundary: string) {
+    this.#delimiter = Buffer.from(`\r\n--${boundary}`)
+    // The first delimiter may open the body without a line break before it.
+    this.#pending = Buffer.from('\r\n')
+  }
+
+  push(chunk: Buffer): string[] {
+    const found: string[] = []
+    this.#pending = Buffer.concat([this.#pending, chunk])
+    let progressed = true
+    while (progressed && this.#state !== 'done') {
+      progressed = this.#state === 'content' ? this.#readContent(found) : this.#readHead()
+    }
+    return found
+  }
+
+  end(): string[] {
+    const found: string[] = []
+    // An unterminated last part: count it as the most lenient parser would.
+    if (this.#state === 'content') this.#endPart(found, this.#pending)
+    return found
+  }
+
+  /** Content up to the next delimiter; false when more bytes are needed to find it. */
+  #readContent(found: string[]): boolean {
+    const at = this.#pending.indexOf(this.#delimiter)
+    if (at === -1) {
+      const keep = Math.min(this.#pending.length, this.#delimiter.length - 1)
+      this.#keepValue(this.#pending.subarray(0, this.#pending.length - keep))
+      this.#pending = Buffer.from(this.#pending.subarray(this.#pending.length - keep))
+      return false
+    }
+    this.#endPart(found, this.#pending.subarray(0, at))
+    this.#pending = this.#pending.subarray(at + this.#delimiter.length)
+    this.#state = 'head'
+    return true
+  }
+
+  /** The head of the next part (or the closing `--`); false when more bytes are needed. */
+  #readHead(): boolean {
+    if (this.#pending.length >= 2 && this.#pending.subarray(0, 2).equals(DASH_DASH)) {
+      this.#state = 'done'
+      return false
+    }
+    const at = this.#pending.indexOf(CRLF_CRLF)
+    if (at === -1) {
+      if (this.#pending.length <= MAX_PART_HEAD) return false
+      this.#startPart(false, MAX_PART_HEAD)
+      return true
+    }
+    const head = this.#pending.subarray(0, at).toString('latin1')
+    this.#startPart(isOverridePart(head), at + CRLF_CRLF.length)
+    return true
+  }
+
+  #startPart(isOverride: boolean, contentStart: number): void {
+    this.#pending = this.#pending.subarray(contentStart)
+    this.#value = isOverride ? [] : null
+    this.#valueLength = 0
+    this.#state = 'content'
+  }
+
+  #keepValue(bytes: Buffer): void {
+    if (this.#value === null) return
+    this.#valueLength += bytes.length
+    if (this.#valueLength <= MAX_KEPT) this.#value.push(Buffer.from(bytes))
+  }
+
+  #endPart(found: string[], last: Buffer): void {
+    this.#keepValue(last)
+    if (this.#value !== null && this.#valueLength <= MAX_KEPT) {
+      found.push(Buffer.concat(this.#value).toString('utf8').trim().toUpperCase())
+    }
+    this.#value = null
+  }
+}
+
+/** Whether a part head's `Content-Disposition` names the `_method` field. */
+function isOverridePart(head: string): boolean {
+  const disposition = /^content-disposition\s*:(.*)$/im.exec(head)?.[1] ?? ''
+  const name = /(?:^|;)\s*name\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(disposition)
+  return (name?.[1] ?? name?.[2] ?? '').trim().toLowerCase() === OVERRIDE_FIELD
 }

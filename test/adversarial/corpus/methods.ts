@@ -156,6 +156,19 @@ export const METHODS: CorpusCase[] = [
     expect: [NO_MATCH],
   },
   {
+    id: `${C}/override-in-multipart-body`,
+    category: C,
+    rule: OVERRIDE,
+    send: echoPost(
+      '/allowed/x',
+      '--b0undary\r\nContent-Disposition: form-data; name="note"\r\n\r\nhi\r\n' +
+        '--b0undary\r\nContent-Disposition: form-data; name="_method"\r\n\r\nDELETE\r\n' +
+        '--b0undary--\r\n',
+      'Content-Type: multipart/form-data; boundary=b0undary\r\n',
+    ),
+    expect: [NO_MATCH],
+  },
+  {
     id: `${C}/json-nested-method-is-data`,
     category: C,
     rule: 'a _method nested inside a JSON body is data: frameworks read the top level only',

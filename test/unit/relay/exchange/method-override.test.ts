@@ -5,6 +5,7 @@ import { describe, test } from 'node:test'
 import {
   FormOverrideScanner,
   JsonOverrideScanner,
+  MultipartOverrideScanner,
   overrideScannerFor,
   type OverrideScanner,
 } from '../../../../src/relay/exchange/body-override.js'
@@ -96,5 +97,34 @@ void describe('JsonOverrideScanner', () => {
     assert.deepEqual(json('{"_method": 5, "b": "DELETE"}'), [])
     assert.deepEqual(json('[{"_method": "DELETE"}]'), [])
     assert.deepEqual(json('{"method": "card"}'), [])
+  })
+})
+
+void describe('MultipartOverrideScanner', () => {
+  const boundary = 'XyZ-42'
+  const part = (disposition: string, content: string) =>
+    `--${boundary}\r\nContent-Disposition: ${disposition}\r\n\r\n${content}\r\n`
+  const body =
+    part('form-data; name="title"', 'a _method=GET line of text') +
+    part('form-data; name="_method"', 'delete') +
+    part('form-data; name="upload"; filename="_method"', 'PUT') +
+    part('form-data; name=_METHOD', ' patch ') +
+    `--${boundary}--\r\n`
+
+  void test('finds every _method part, and only those, whatever the chunks', () => {
+    const scan = () => new MultipartOverrideScanner(boundary)
+    assert.deepEqual(scanWhole(body, scan()), ['DELETE', 'PATCH'])
+    everySplit(body, scan, ['DELETE', 'PATCH'])
+  })
+
+  void test('reads the boundary from the content type, quoted or not', () => {
+    for (const type of [
+      `multipart/form-data; boundary=${boundary}`,
+      `multipart/form-data; boundary="${boundary}"`,
+    ]) {
+      const make = overrideScannerFor(request('POST', ['Content-Type', type]))
+      assert.deepEqual(make ? scanWhole(body, make()) : null, ['DELETE', 'PATCH'], type)
+    }
+    assert.equal(overrideScannerFor(request('POST', ['Content-Type', 'multipart/form-data'])), null)
   })
 })
