@@ -2,7 +2,8 @@
  * The example `tollgate.yaml` written by `tollgate init`. The same text is published as
  * `examples/tollgate.example.yaml`; a test keeps the two identical and checks that it loads.
  */
-export const EXAMPLE_CONFIG = `# tollgate.yaml: who your agents are, who answers for them, and what they may reach.
+export const EXAMPLE_CONFIG = `# tollgate.yaml: who your agents are, who answers for them,
+# and what they may reach.
 #
 # Nothing is reachable unless a rule allows it, and a matching deny rule always wins.
 # Reference: docs/configuration.md. For completion and checking in your editor, point the YAML

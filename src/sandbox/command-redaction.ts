@@ -26,9 +26,17 @@ const SECRET_WORDS = new Set(['pass', 'pwd', 'pw', 'auth', 'key', 'sig', 'pat'])
 /** Options whose value is `user:password` (curl, wget): only the password goes. */
 const USER_PASSWORD_OPTIONS = new Set(['-u', '--user', '--proxy-user'])
 
-/** Token formats recognisable on their own: GitHub, OpenAI/Anthropic, Slack, AWS keys, GitLab, JWTs. */
-const TOKEN_SHAPES =
-  /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|sk-[\w-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|(?:AKIA|ASIA)[0-9A-Z]{16}|glpat-[\w-]{20,}|eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,})/g
+/** Token formats recognisable on their own. */
+const TOKEN_SHAPE_SOURCES = [
+  'gh[pousr]_[A-Za-z0-9]{20,}', // GitHub
+  'github_pat_\\w{20,}', // GitHub fine-grained
+  'sk-[\\w-]{20,}', // OpenAI, Anthropic
+  'xox[abposr]-[A-Za-z0-9-]{10,}', // Slack
+  '(?:AKIA|ASIA)[0-9A-Z]{16}', // AWS access key ids
+  'glpat-[\\w-]{20,}', // GitLab
+  'eyJ[\\w-]{8,}\\.[\\w-]{8,}\\.[\\w-]{8,}', // JWTs
+]
+const TOKEN_SHAPES = new RegExp(`\\b(?:${TOKEN_SHAPE_SOURCES.join('|')})`, 'g')
 
 /** A value as a shell would see it: a quoted string or one word. */
 const VALUE = `("[^"]*"|'[^']*'|[^\\s"'&;|]+)`
