@@ -113,8 +113,10 @@ function bodySwap(credential: ResolvedCredential): BodySwap | null {
  * allowed on its own: otherwise a POST rule becomes a DELETE on upstreams that honour it.
  */
 function refuseForbiddenOverrides(state: RelayState, ex: Exchange): void {
+  const methods = overriddenMethods(ex.req, ex.query)
+  if (methods.length === 0) return
   const refusal = overrideRefusal(state, ex)
-  for (const method of overriddenMethods(ex.req, ex.query)) {
+  for (const method of methods) {
     const error = refusal(method)
     if (error) throw error
   }
