@@ -16,6 +16,7 @@ export type AuditEventType =
   | 'relay.stopped'
   | 'sandbox.started'
   | 'sandbox.stopped'
+  | 'tunnel.tls_failed'
 
 export type AuditDecision = DecisionKind | 'unauthenticated' | 'malformed' | 'limited' | 'error'
 

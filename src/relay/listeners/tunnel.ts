@@ -121,11 +121,48 @@ export class TunnelHandler {
     const tunnel: Tunnel = { ...target, caller, sniMatches: true }
     this.#tunnels.set(secure, tunnel)
     this.#track(secure, socket)
+    let handshaken = false
+    let failure: string | null = null
     secure.once('secure', () => {
+      handshaken = true
       tunnel.sniMatches = tls.sniMatchesTarget()
     })
-    secure.on('error', () => socket.destroy())
+    secure.on('error', (error) => {
+      failure ??= errorCode(error)
+      socket.destroy()
+    })
+    // A client that rejects the relay's certificate often just hangs up (TLS 1.3), with no
+    // alert and so no error here: a tunnel closed before its handshake is the failure.
+    secure.once('close', () => {
+      if (!handshaken) this.#recordTlsFailure(req, attempt, failure ?? 'closed during handshake')
+    })
     this.#inner.emit('connection', secure)
+  }
+
+  /**
+   * An agent whose TLS client does not trust the relay's CA (or that speaks no TLS at all)
+   * fails here, after the CONNECT was allowed and before any request: without this event the
+   * operator would see an allowed tunnel and nothing more.
+   */
+  #recordTlsFailure(req: IncomingMessage, attempt: ConnectAttempt, reason: string): void {
+    const { id, caller, target } = attempt
+    void this.#deps.audit.recordQuietly({
+      type: 'tunnel.tls_failed',
+      request_id: id,
+      agent: caller?.agent ?? null,
+      owner: caller?.owner ?? null,
+      team: caller?.team ?? null,
+      token_id: caller?.tokenId ?? null,
+      sandbox_id: caller?.sandboxId ?? null,
+      client: req.socket.remoteAddress ?? null,
+      method: 'CONNECT',
+      scheme: 'https',
+      host: target?.host ?? null,
+      port: target?.port ?? null,
+      decision: 'error',
+      policy_version: this.#deps.state.current.version,
+      detail: { reason },
+    })
   }
 
   #track(secure: TLSSocket, raw: Duplex): void {
@@ -258,4 +295,9 @@ function requireSameHost(rawHeaders: string[], tunnel: Tunnel): void {
     }
     throw error
   }
+}
+
+function errorCode(error: Error): string {
+  const code = (error as { code?: unknown }).code
+  return typeof code === 'string' ? code : error.name
 }

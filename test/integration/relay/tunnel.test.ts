@@ -71,6 +71,34 @@ describe('CONNECT tunnels with TLS interception', () => {
     await https.close()
   })
 
+  test('a client that does not trust the relay CA leaves a tunnel.tls_failed event', async () => {
+    const host = `127.0.0.1:${https.port}`
+    const raw: Socket = netConnect(tg.proxyPort, '127.0.0.1')
+    raw.on('error', () => undefined)
+    raw.write(
+      `CONNECT ${host} HTTP/1.1\r\nHost: ${host}\r\n` +
+        `Proxy-Authorization: ${basicAuth('bot', token)}\r\n\r\n`,
+    )
+    const reply = await new Promise<string>((resolve) =>
+      raw.once('data', (d) => resolve(d.toString())),
+    )
+    assert.match(reply, /^HTTP\/1.1 200/)
+    // No `ca`: the client refuses the relay's certificate and sends an alert.
+    const secure = tlsConnect({ socket: raw, host: '127.0.0.1', servername: 'localhost' })
+    const failure = await new Promise<Error>((resolve) => secure.once('error', resolve))
+    assert.match(String((failure as { code?: string }).code), /CERT|SIGNATURE|ISSUER/)
+
+    const failed = () => tg.auditEvents().filter((e) => e.type === 'tunnel.tls_failed')
+    await waitFor(() => failed().length > 0, 'the handshake failure on record')
+    const event = failed()[0]
+    assert.equal(event?.agent, 'bot')
+    assert.equal(event?.token_id, tokenId)
+    assert.equal(event?.host, '127.0.0.1')
+    assert.equal(event?.port, https.port)
+    assert.equal(event?.decision, 'error')
+    assert.equal(typeof event?.detail?.['reason'], 'string')
+  })
+
   test('curl trusts the relay CA, the request is decided inside the tunnel and injected', async () => {
     const res = await curl([
       '-x',
