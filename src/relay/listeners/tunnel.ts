@@ -127,7 +127,7 @@ export class TunnelHandler {
       handshaken = true
       tunnel.sniMatches = tls.sniMatchesTarget()
     })
-    secure.on('error', (error) => {
+    secure.on('error', (error: Error) => {
       failure ??= errorCode(error)
       socket.destroy()
     })
