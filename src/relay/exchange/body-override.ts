@@ -117,11 +117,44 @@ export class JsonOverrideScanner implements OverrideScanner {
 
   push(chunk: Buffer): string[] {
     const found: string[] = []
-    for (const byte of chunk) {
+    let i = 0
+    while (i < chunk.length) {
+      // Most of a JSON body (an LLM prompt) is the inside of strings nobody needs.
+      if (this.#inString && this.#raw === null) {
+        i = this.#skipString(chunk, i)
+        continue
+      }
+      const byte = chunk[i++] ?? 0
       if (this.#inString) this.#stringByte(byte, found)
       else this.#structureByte(byte)
     }
     return found
+  }
+
+  /**
+   * Jumps over an uncaptured string to just past its closing quote (or to the chunk's end),
+   * with native searches: a quote closes it unless an odd run of backslashes precedes it,
+   * counting a backslash the previous chunk ended on.
+   */
+  #skipString(chunk: Buffer, from: number): number {
+    let at = chunk.indexOf(QUOTE, from)
+    while (at !== -1) {
+      if (this.#backslashesBefore(chunk, from, at) % 2 === 0) {
+        this.#escaped = false
+        this.#inString = false
+        this.#closeString([])
+        return at + 1
+      }
+      at = chunk.indexOf(QUOTE, at + 1)
+    }
+    this.#escaped = this.#backslashesBefore(chunk, from, chunk.length) % 2 === 1
+    return chunk.length
+  }
+
+  #backslashesBefore(chunk: Buffer, from: number, end: number): number {
+    let count = 0
+    while (end - count > from && chunk[end - count - 1] === BACKSLASH) count++
+    return end - count === from && this.#escaped ? count + 1 : count
   }
 
   end(): string[] {
@@ -152,13 +185,18 @@ export class JsonOverrideScanner implements OverrideScanner {
     return this.#depth === 1 ? 'other' : this.#expect
   }
 
+  /** Only top-level keys, and the value of a `_method` key, are read; the rest is skipped. */
   #openString(): void {
     this.#inString = true
     this.#escaped = false
-    const role = this.#depth === 1 && this.#expect !== 'other' && this.#expect !== 'colon'
-    this.#role = role ? (this.#expect as 'key' | 'value') : null
-    this.#raw = role ? [] : null
+    const top = this.#depth === 1
+    const key = top && this.#expect === 'key'
+    const value = top && this.#expect === 'value' && this.#keyIsOverride
+    this.#role = key ? 'key' : value ? 'value' : null
+    this.#raw = this.#role === null ? null : []
     this.#tooLong = false
+    // A skipped value is still the value: what follows it is not.
+    if (top && this.#expect === 'value' && !value) this.#expect = 'other'
   }
 
   #stringByte(byte: number, found: string[]): void {

@@ -91,6 +91,17 @@ void describe('JsonOverrideScanner', () => {
     everySplit(body, () => new JsonOverrideScanner(), ['DELETE', 'PATCH'])
   })
 
+  void test('skips nested strings whatever their escapes, across every split', () => {
+    // Nested strings are jumped over; an escaped quote or a run of backslashes must not end
+    // (or fail to end) them early, wherever a chunk boundary falls.
+    const body =
+      '{"a": {"t": "x\\"y\\\\", "u": "\\\\\\"_method\\": 1"}, "b": ["\\\\"],' +
+      ' "_method": "DELETE"}'
+    assert.deepEqual(JSON.parse(body)._method, 'DELETE')
+    assert.deepEqual(json(body), ['DELETE'])
+    everySplit(body, () => new JsonOverrideScanner(), ['DELETE'])
+  })
+
   void test('ignores nested keys, non-string values, arrays at the top and a plain method key', () => {
     assert.deepEqual(json('{"x": {"_method": "DELETE"}}'), [])
     assert.deepEqual(json('{"_method": {"v": "DELETE"}, "b": "DELETE"}'), [])
