@@ -18,6 +18,8 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'node-floor', connections: null, baseline: 'direct', start: startNodeFloor },
   { name: 'tollgate', connections: null, baseline: 'direct', start: startTollgateProxy },
   { name: 'direct-1conn', connections: 1, baseline: 'direct-1conn', start: startDirect },
+  { name: 'squid-1conn', connections: 1, baseline: 'direct-1conn', start: startSquidProxy },
+  { name: 'node-floor-1conn', connections: 1, baseline: 'direct-1conn', start: startNodeFloor },
   { name: 'tollgate-1conn', connections: 1, baseline: 'direct-1conn', start: startTollgateProxy },
   // `server.audit.durability: process`: the same governed path, audit commits not fsynced.
   {
