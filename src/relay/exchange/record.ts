@@ -23,13 +23,30 @@ export async function recordDecision(deps: RelayDeps, ex: Exchange): Promise<voi
 export function finishExchange(deps: RelayDeps, ex: Exchange): void {
   const outcome = outcomeOf(ex)
   // Once a request went upstream its decision is on record; whatever happened next (an
-  // upstream failure, a placeholder caught in the body) is its completion.
-  const type: AuditEventType = ex.forwarded ? 'request.completed' : refusalEventType(outcome)
+  // upstream failure, a placeholder caught in the body) is its completion. So is an allowed
+  // request whose agent hung up before it could go: it was decided, not refused.
+  const abandoned = !ex.forwarded && ex.code === null && isGoing(ex.decision?.kind)
+  if (abandoned) ex.upstreamError ??= AGENT_LEFT
+  else if (ex.forwarded && !ex.req.complete && !ex.res.writableFinished) {
+    ex.upstreamError ??= AGENT_LEFT_MID_BODY
+  }
+  const completed = ex.forwarded || abandoned
+  const type: AuditEventType = completed ? 'request.completed' : refusalEventType(outcome)
   void deps.audit.recordQuietly(auditEvent(ex, type))
 
   const seconds = (performance.now() - ex.startedAt) / 1000
   deps.metrics.observeRequest(outcome, ex.listener, seconds)
   logDecision(deps, ex, outcome, seconds)
+}
+
+/** What the completion of an allowed request that never went upstream says about it. */
+export const AGENT_LEFT = 'agent closed the connection before the request was forwarded'
+
+/** The same for a request whose body the agent stopped sending halfway. */
+export const AGENT_LEFT_MID_BODY = 'agent closed the connection mid-body'
+
+function isGoing(kind: string | undefined): boolean {
+  return kind === 'allow' || kind === 'would_deny'
 }
 
 function outcomeOf(ex: Exchange): AuditDecision {

@@ -1,7 +1,9 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { connect } from 'node:net'
+import { AGENT_LEFT, AGENT_LEFT_MID_BODY } from '../../../src/relay/exchange/record.js'
 import { basicAuth } from '../../helpers/raw-http.js'
-import { startTollgate, type Harness } from '../../helpers/tollgate-harness.js'
+import { startTollgate, waitFor, type Harness } from '../../helpers/tollgate-harness.js'
 import { sendThroughProxy, startBodyUpstream, type BodyUpstream } from './body-upstream.js'
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' }
@@ -62,6 +64,55 @@ policies:
     const res = await send('/json', chunks, { ...JSON_TYPE, 'content-length': length })
     assert.equal(res.status, 403)
     assert.equal(http.received.length, before, 'the upstream got a whole request')
+  })
+
+  test('an agent that hangs up mid-body: decided, then completed with the reason', async () => {
+    const before = http.received.length
+    const socket = connect(tg.proxyPort, '127.0.0.1')
+    socket.on('error', () => undefined)
+    const host = `127.0.0.1:${http.port}`
+    socket.write(
+      `POST http://${host}/gone HTTP/1.1\r\nHost: ${host}\r\nProxy-Authorization: ${auth}\r\n` +
+        'Content-Type: text/plain\r\nContent-Length: 100\r\n\r\nonly part',
+    )
+    const events = () => tg.auditEvents().filter((e) => e.path === '/gone')
+    await waitFor(() => events().length === 1, 'the decision')
+    socket.destroy()
+
+    await waitFor(() => events().length === 2, 'the completion')
+    const [decided, completed] = events()
+    assert.equal(decided?.type, 'request.decided')
+    assert.equal(decided?.decision, 'allow')
+    assert.equal(completed?.type, 'request.completed')
+    assert.equal(completed?.decision, 'allow')
+    assert.equal(completed?.upstream_error, AGENT_LEFT_MID_BODY)
+    assert.equal(http.received.length, before, 'no whole request reached the upstream')
+  })
+
+  test('an agent that hangs up while its decision is being written: nothing goes', async () => {
+    const before = http.received.length
+    // Holding the store's write lock keeps the relay's audit commit waiting (busy timeout).
+    tg.db.exec('BEGIN IMMEDIATE')
+    const socket = connect(tg.proxyPort, '127.0.0.1')
+    socket.on('error', () => undefined)
+    const host = `127.0.0.1:${http.port}`
+    socket.write(
+      `POST http://${host}/left HTTP/1.1\r\nHost: ${host}\r\nProxy-Authorization: ${auth}\r\n` +
+        'Content-Type: text/plain\r\nContent-Length: 100\r\n\r\nonly part',
+    )
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    socket.destroy()
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    tg.db.exec('COMMIT')
+
+    const events = () => tg.auditEvents().filter((e) => e.path === '/left')
+    await waitFor(() => events().length === 2, 'the decision and the completion')
+    const [decided, completed] = events()
+    assert.equal(decided?.type, 'request.decided')
+    assert.equal(completed?.type, 'request.completed')
+    assert.equal(completed?.decision, 'allow')
+    assert.equal(completed?.upstream_error, AGENT_LEFT)
+    assert.equal(http.received.length, before)
   })
 
   test('an override naming an allowed method, and plain data, pass byte for byte', async () => {
