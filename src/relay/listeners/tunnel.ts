@@ -145,9 +145,18 @@ export class TunnelHandler {
    * operator would see an allowed tunnel and nothing more.
    */
   #recordTlsFailure(req: IncomingMessage, attempt: ConnectAttempt, reason: string): void {
-    const { id, caller, target } = attempt
     void this.#deps.audit.recordQuietly({
+      ...this.#connectEvent(req, attempt),
       type: 'tunnel.tls_failed',
+      decision: 'error',
+      detail: { reason },
+    })
+  }
+
+  /** What every audit event about a CONNECT says: who asked, from where, for which target. */
+  #connectEvent(req: IncomingMessage, attempt: ConnectAttempt) {
+    const { id, caller, target } = attempt
+    return {
       request_id: id,
       agent: caller?.agent ?? null,
       owner: caller?.owner ?? null,
@@ -159,10 +168,8 @@ export class TunnelHandler {
       scheme: 'https',
       host: target?.host ?? null,
       port: target?.port ?? null,
-      decision: 'error',
       policy_version: this.#deps.state.current.version,
-      detail: { reason },
-    })
+    }
   }
 
   #track(secure: TLSSocket, raw: Duplex): void {
@@ -241,23 +248,12 @@ export class TunnelHandler {
     )
     const outcome = refusalOutcome(failure.code) ?? 'error'
     void this.#deps.audit.recordQuietly({
+      ...this.#connectEvent(req, attempt),
       type: refusalEventType(outcome),
-      request_id: id,
-      agent: caller?.agent ?? null,
-      owner: caller?.owner ?? null,
-      team: caller?.team ?? null,
-      token_id: caller?.tokenId ?? null,
-      sandbox_id: caller?.sandboxId ?? null,
-      client: req.socket.remoteAddress ?? null,
-      method: 'CONNECT',
-      scheme: 'https',
-      host: target?.host ?? null,
-      port: target?.port ?? null,
       path: null,
       decision: outcome,
       code: failure.code,
       rule,
-      policy_version: this.#deps.state.current.version,
     })
   }
 }
