@@ -22,6 +22,17 @@ export interface Caller extends AgentIdentity {
   overlay?: readonly string[]
 }
 
+/** The caller's fields of an audit event, each null when nobody was identified. */
+export function callerAuditFields(caller: Caller | null | undefined) {
+  return {
+    agent: caller?.agent ?? null,
+    owner: caller?.owner ?? null,
+    team: caller?.team ?? null,
+    token_id: caller?.tokenId ?? null,
+    sandbox_id: caller?.sandboxId ?? null,
+  }
+}
+
 /** A caller proved by a token (the shared proxy, reverse routes). */
 export interface TokenCaller extends Caller {
   tokenId: string

@@ -190,7 +190,8 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
 
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO|ALTNAME|TLS|SSL/
 
-function errorName(error: Error): string {
+/** An error's code where it has one (`ECONNRESET`, `ERR_SSL_…`), else its name. */
+export function errorName(error: Error): string {
   const code = (error as { code?: unknown }).code
   return typeof code === 'string' ? code : error.name
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { ErrorCode } from '../../errors/codes.js'
-import type { Caller } from '../identify.js'
+import { callerAuditFields, type Caller } from '../identify.js'
 import { sendDetachedError, sendSocketError } from '../http/error-response.js'
 import type { ListenerDeps } from './listener-deps.js'
 
@@ -115,11 +115,7 @@ export function refuseMisplacedConnect(
   void deps.audit.recordQuietly({
     type: 'request.rejected',
     request_id: requestId,
-    agent: caller?.agent ?? null,
-    owner: caller?.owner ?? null,
-    team: caller?.team ?? null,
-    token_id: caller?.tokenId ?? null,
-    sandbox_id: caller?.sandboxId ?? null,
+    ...callerAuditFields(caller),
     decision: 'malformed',
     code,
     method: 'CONNECT',

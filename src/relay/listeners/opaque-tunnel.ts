@@ -6,7 +6,7 @@ import { TollgateError, isTollgateError } from '../../errors/tollgate-error.js'
 import type { Decision } from '../../policy/request-target.js'
 import { upstreamCode, upstreamErrorDetail } from '../exchange/response-relay.js'
 import { sendDetachedError } from '../http/error-response.js'
-import type { Caller, CallerIdentifier } from '../identify.js'
+import { callerAuditFields, type Caller, type CallerIdentifier } from '../identify.js'
 import type { Authority } from '../target/authority.js'
 import type { ListenerDeps } from './listener-deps.js'
 
@@ -189,11 +189,7 @@ function tunnelEvent(tunnel: TunnelState, type: AuditEventType): AuditEventInput
   return {
     type,
     request_id: tunnel.id,
-    agent: caller.agent,
-    owner: caller.owner,
-    team: caller.team,
-    token_id: caller.tokenId,
-    sandbox_id: caller.sandboxId,
+    ...callerAuditFields(caller),
     client: tunnel.client,
     method: 'CONNECT',
     scheme: null,

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import { TLSSocket } from 'node:tls'
 import type { Duplex } from 'node:stream'
 import { TollgateError, isTollgateError } from '../../errors/tollgate-error.js'
-import type { Caller, CallerIdentifier } from '../identify.js'
+import { callerAuditFields, type Caller, type CallerIdentifier } from '../identify.js'
 import { sendDetachedError } from '../http/error-response.js'
 import { requireStrictRequest } from '../http/strict-framing.js'
 import { parseAuthority, type Authority } from '../target/authority.js'
@@ -12,6 +12,7 @@ import { createInterceptionTls } from '../tls/sni-callback.js'
 import { newExchange, type Exchange } from '../exchange/exchange.js'
 import { refusalEventType, refusalOutcome } from '../exchange/outcome.js'
 import { finishExchange } from '../exchange/record.js'
+import { errorName } from '../exchange/response-relay.js'
 import { refuseExchange, relayExchange } from '../exchange/run.js'
 import type { Decision } from '../../policy/request-target.js'
 import type { ListenerDeps } from './listener-deps.js'
@@ -128,7 +129,7 @@ export class TunnelHandler {
       tunnel.sniMatches = tls.sniMatchesTarget()
     })
     secure.on('error', (error: Error) => {
-      failure ??= errorCode(error)
+      failure ??= errorName(error)
       socket.destroy()
     })
     // A client that rejects the relay's certificate often just hangs up (TLS 1.3), with no
@@ -158,11 +159,7 @@ export class TunnelHandler {
     const { id, caller, target } = attempt
     return {
       request_id: id,
-      agent: caller?.agent ?? null,
-      owner: caller?.owner ?? null,
-      team: caller?.team ?? null,
-      token_id: caller?.tokenId ?? null,
-      sandbox_id: caller?.sandboxId ?? null,
+      ...callerAuditFields(caller),
       client: req.socket.remoteAddress ?? null,
       method: 'CONNECT',
       scheme: 'https',
@@ -291,9 +288,4 @@ function requireSameHost(rawHeaders: string[], tunnel: Tunnel): void {
     }
     throw error
   }
-}
-
-function errorCode(error: Error): string {
-  const code = (error as { code?: unknown }).code
-  return typeof code === 'string' ? code : error.name
 }
