@@ -1,3 +1,4 @@
+import { isSize, parseSize as parseConfigSize } from '../config/size.js'
 import { TollgateError } from '../errors/tollgate-error.js'
 
 /** How the memory, process and CPU limits are enforced (see docs/sandbox.md#limits). */
@@ -48,15 +49,16 @@ export function wrapperRlimits(limits: SandboxLimits): SandboxLimits {
   return { ...limits, memoryBytes: null, pids: null }
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
 const TIME_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600 }
 
-/** Parses `512m`, `2g`, `1048576` (bytes). */
+/**
+ * Parses `512m`, `2G`, `1kb`, `1048576` (bytes): the sizes of `tollgate.yaml`, read more
+ * leniently on the command line (any case, an optional trailing `b`).
+ */
 export function parseSize(text: string): number {
-  const match = /^(\d+)([kmg]?)b?$/i.exec(text.trim())
-  const unit = SIZE_UNITS[match?.[2]?.toLowerCase() ?? 'x']
-  if (!match?.[1] || unit === undefined) throw invalid('a size', text, '512m')
-  return positive(Number(match[1]) * unit, text)
+  const size = text.trim().toLowerCase().replace(/b$/, '')
+  if (!isSize(size)) throw invalid('a size', text, '512m')
+  return positive(parseConfigSize(size), text)
 }
 
 /** Parses `90`, `90s`, `10m`, `1h` into seconds. */
