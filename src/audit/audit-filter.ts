@@ -6,6 +6,8 @@ import type { AuditEvent } from './event.js'
  * exclusive, compared with the event's `time`; `afterSeq` reads strictly after that seq.
  */
 export interface AuditFilter {
+  /** Every event of one request (its decision and completion), by the id the agent was sent. */
+  request?: string
   agent?: string
   owner?: string
   decision?: string
@@ -33,6 +35,7 @@ export interface SelectStatement {
 
 // Column names come only from this table, never from the caller; values are always bound.
 const EQUALITY_FILTERS = [
+  ['request', 'request_id = ?'],
   ['agent', 'agent = ?'],
   ['owner', 'owner = ?'],
   ['decision', 'decision = ?'],

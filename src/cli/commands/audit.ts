@@ -7,6 +7,7 @@ import { TollgateError } from '../../errors/tollgate-error.js'
 import { openState, withState, type GlobalOptions } from '../context.js'
 
 interface FilterOptions {
+  request?: string
   agent?: string
   owner?: string
   decision?: string
@@ -19,6 +20,7 @@ interface FilterOptions {
 
 function withFilters(command: Command): Command {
   return command
+    .option('--request <id>', 'only this request (the id in its tollgate-request-id header)')
     .option('--agent <name>', 'only this agent')
     .option('--owner <email>', 'only agents of this owner')
     .option(
@@ -33,7 +35,7 @@ function withFilters(command: Command): Command {
 
 function toFilter(options: FilterOptions): AuditFilter {
   const filter: AuditFilter = {}
-  for (const key of ['agent', 'owner', 'decision', 'host', 'type'] as const) {
+  for (const key of ['request', 'agent', 'owner', 'decision', 'host', 'type'] as const) {
     const value = options[key]
     if (value !== undefined) filter[key] = value
   }

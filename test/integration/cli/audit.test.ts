@@ -46,6 +46,7 @@ const AUDIT_KEYS = [
 interface Event {
   seq: number
   type: string
+  request_id: string | null
   agent: string | null
   decision: string | null
   rule: string | null
@@ -60,6 +61,8 @@ describe('tollgate audit: export, query, tail and verify of a real trail', () =>
   let echo: EchoUpstream
   let events: Event[] = []
   let serve: ServeProcess | undefined
+  /** The id the relay sent with its 403 for `/nowhere`. */
+  let refusedId = ''
 
   before(async () => {
     echo = await startEchoUpstream()
@@ -76,7 +79,9 @@ describe('tollgate audit: export, query, tail and verify of a real trail', () =>
     const base = `http://127.0.0.1:${echo.port}`
     assert.equal((await curl(['-x', bot, `${base}/open/x`])).status, 200)
     assert.equal((await curl(['-x', bot, `${base}/admin/x`])).status, 403)
-    assert.equal((await curl(['-x', bot, `${base}/nowhere`])).status, 403)
+    const refused = await curl(['-x', bot, `${base}/nowhere`])
+    assert.equal(refused.status, 403)
+    refusedId = refused.headers['tollgate-request-id'] ?? ''
     assert.equal((await curl(['-x', helper, `${base}/admin/y`])).status, 403)
     assert.equal(await running.stop(), 0)
   })
@@ -137,6 +142,32 @@ describe('tollgate audit: export, query, tail and verify of a real trail', () =>
     const json = await ws.run(['audit', 'query', '--agent', 'helper', '--json'])
     const helper = linesOf(json.stdout).map((line) => JSON.parse(line) as Event)
     assert.ok(helper.length > 0 && helper.every((e) => e.agent === 'helper'))
+  })
+
+  test('query --request finds a refused request by the id its agent was sent', async () => {
+    assert.match(refusedId, /^req_/)
+    const query = await ws.run(['audit', 'query', '--request', refusedId, '--json'])
+    assert.equal(query.code, 0, query.stderr)
+    const found = linesOf(query.stdout).map((line) => JSON.parse(line) as Event)
+    assert.deepEqual(
+      found.map((e) => [e.type, e.path, e.code]),
+      [['request.decided', '/nowhere', 'TOLLGATE_POLICY_NO_MATCH']],
+    )
+  })
+
+  test('query --request gives an allowed request its decision and its completion', async () => {
+    const allowed = events.find((e) => e.type === 'request.decided' && e.decision === 'allow')
+    assert.ok(allowed?.request_id)
+    const query = await ws.run(['audit', 'query', '--request', allowed.request_id, '--json'])
+    assert.equal(query.code, 0, query.stderr)
+    const found = linesOf(query.stdout).map((line) => JSON.parse(line) as Event)
+    assert.deepEqual(
+      found.map((e) => [e.type, e.path]),
+      [
+        ['request.decided', '/open/x'],
+        ['request.completed', '/open/x'],
+      ],
+    )
   })
 
   test('query --since rejects a value that is not a time', async () => {
