@@ -18,6 +18,7 @@ import { parseBenchOptions, USAGE, type BenchOptions } from './lib/options.js'
 import { clockTicksPerSecond } from './lib/process-cpu.js'
 import { compare, formatTable, type ScenarioOutcome } from './lib/report.js'
 import { describeMachine, writeResults } from './lib/results.js'
+import { combineRounds } from './lib/rounds.js'
 import { selectScenarios } from './lib/scenarios.js'
 import { startUpstream } from './lib/servers.js'
 import { Supervisor } from './lib/supervisor.js'
@@ -64,10 +65,15 @@ async function runBench(
 
   console.log(`pinning: ${describePinning(pinning)}`)
   const settings = loadSettings(options)
-  const outcomes = await runScenarios(context, scenarios, settings, upstreamPid)
+  const rounds: ScenarioOutcome[][] = []
+  for (let round = 1; round <= options.rounds && !supervisor.closing; round++) {
+    if (options.rounds > 1) console.log(`round ${round} of ${options.rounds}`)
+    rounds.push(await runScenarios(context, scenarios, settings, upstreamPid))
+  }
   // Interrupted: what ran was cut short, so no table and no results file that looks real.
   if (supervisor.closing) return false
 
+  const outcomes = options.rounds > 1 ? combineRounds(rounds) : (rounds[0] ?? [])
   console.log(`\n${formatTable(outcomes)}`)
   const machine = describeMachine()
   const path = writeResults(REPO_ROOT, { startedAt, options, pinning, machine, outcomes })

@@ -1,6 +1,7 @@
 import type { BenchContext, RunningTarget, Scenario } from './context.js'
 import { BODY_BYTES } from './nginx-config.js'
 import { assertPreflight, sendOnce } from './preflight.js'
+import { readMachineCpu, stealPercent } from './machine-cpu.js'
 import { snapshotTreeCpu, ticksBetween } from './process-cpu.js'
 import { runWrk, type WrkResult } from './wrk.js'
 import { writeWrkScript } from './wrk-script.js'
@@ -26,6 +27,11 @@ export interface ScenarioMeasurement {
   proxyCpuUsPerRequest: number | null
   /** The upstream's own CPU per request, to see whether a proxy shifts work onto it. */
   upstreamCpuUsPerRequest: number
+  /**
+   * Percent of the machine's CPU time the hypervisor took away during the measured window;
+   * null where `/proc/stat` has no steal column. A few percent already moves every number.
+   */
+  stealPercent: number | null
 }
 
 /**
@@ -62,6 +68,7 @@ interface Watched {
   wrk: WrkResult
   proxyTicks: number | null
   upstreamTicks: number
+  stealPercent: number | null
 }
 
 async function underCpuWatch(
@@ -71,15 +78,17 @@ async function underCpuWatch(
 ): Promise<Watched> {
   const proxyBefore = target.proxyPid === null ? null : snapshotTreeCpu(target.proxyPid)
   const upstreamBefore = snapshotTreeCpu(upstreamPid)
+  const machineBefore = readMachineCpu()
 
   const wrk = await work()
 
+  const steal = stealPercent(machineBefore, readMachineCpu())
   const proxyTicks =
     target.proxyPid === null || proxyBefore === null
       ? null
       : ticksBetween(proxyBefore, snapshotTreeCpu(target.proxyPid))
   const upstreamTicks = ticksBetween(upstreamBefore, snapshotTreeCpu(upstreamPid))
-  return { wrk, proxyTicks, upstreamTicks }
+  return { wrk, proxyTicks, upstreamTicks, stealPercent: steal }
 }
 
 function summarise(
@@ -103,5 +112,6 @@ function summarise(
     errors: wrk.errors,
     proxyCpuUsPerRequest: watched.proxyTicks === null ? null : perRequestUs(watched.proxyTicks),
     upstreamCpuUsPerRequest: perRequestUs(watched.upstreamTicks),
+    stealPercent: watched.stealPercent,
   }
 }
