@@ -18,9 +18,11 @@ export interface OutgoingRequest {
 export interface InjectionResult {
   /**
    * Every string form of the secret the upstream might echo back, longest first, each at least
-   * 4 characters long: hand them to `scrubHeaders` and `ScrubStream` for the response.
+   * 4 characters long: hand them to `scrubHeaders` and `ScrubStream` for the response. The
+   * same array for every request with the same secret and injected values, so whatever the
+   * scrubbers derive from it is derived once.
    */
-  scrubValues: string[]
+  scrubValues: readonly string[]
 }
 
 /** Shorter values would be redacted all over ordinary responses. */
@@ -176,7 +178,27 @@ function assertHeaderSafe(credName: string, value: string): void {
   )
 }
 
-function scrubValuesFor(raw: string, injected: string[]): string[] {
+function scrubValuesFor(raw: string, injected: string[]): readonly string[] {
+  // NUL cannot occur in a header value (assertHeaderSafe), so the key is unambiguous.
+  const key = `${raw}\0${injected.join('\0')}`
+  let values = SCRUB_VALUES_CACHE.get(key)
+  if (values === undefined) {
+    if (SCRUB_VALUES_CACHE.size >= SCRUB_VALUES_CACHE_MAX) SCRUB_VALUES_CACHE.clear()
+    values = Object.freeze(computeScrubValues(raw, injected))
+    SCRUB_VALUES_CACHE.set(key, values)
+  }
+  return values
+}
+
+/**
+ * Every injected request of a credential needs the same list; building it (a set, a sort) and
+ * everything the scrubbers derive from it was a sizeable share of the relay's per-request
+ * allocation. Keyed by the secret like `encodedForms`, and bounded the same way.
+ */
+const SCRUB_VALUES_CACHE = new Map<string, readonly string[]>()
+const SCRUB_VALUES_CACHE_MAX = 1024
+
+function computeScrubValues(raw: string, injected: string[]): string[] {
   const forms = [...injected, ...encodedForms(raw)]
 
   // Longest first, so `Bearer xyz` is redacted whole rather than leaving `Bearer ` behind.

@@ -20,8 +20,10 @@ export function scrubHeaders(
 ): number {
   const ordered = usableValues(values)
   let replaced = 0
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue
+  for (const name of Object.keys(headers)) {
+    const value = headers[name]
+    // Nearly every header holds no value at all: looking first keeps this allocation-free.
+    if (value === undefined || !holdsAny(value, ordered)) continue
     const items = Array.isArray(value) ? value : [value]
     const scrubbed = items.map((item) => {
       const result = redactAll(item, ordered)
@@ -33,15 +35,50 @@ export function scrubHeaders(
   return replaced
 }
 
-function usableValues(values: readonly string[]): string[] {
-  // An empty value would match between every two characters.
-  return values.filter((value) => value !== '').sort((a, b) => b.length - a.length)
+function holdsAny(value: string | string[], values: readonly string[]): boolean {
+  if (typeof value === 'string') return values.some((v) => value.includes(v))
+  return value.some((item) => values.some((v) => item.includes(v)))
+}
+
+function usableValues(values: readonly string[]): readonly string[] {
+  let usable = USABLE_VALUES.get(values)
+  if (usable === undefined) {
+    // An empty value would match between every two characters.
+    usable = values.filter((value) => value !== '').sort((a, b) => b.length - a.length)
+    USABLE_VALUES.set(values, usable)
+  }
+  return usable
+}
+
+/**
+ * The relay passes one cached array per credential and secret (`injectCredential`), so the
+ * sorted header values and the body scrubber's bytes are derived once per array, not once per
+ * response. Weak keys: an array no request holds any more takes its entry with it.
+ */
+const USABLE_VALUES = new WeakMap<readonly string[], readonly string[]>()
+const SCRUB_BYTES = new WeakMap<ReadonlyArray<string | Buffer>, ScrubBytes>()
+
+/** A scrubber's values as bytes (none empty) and the byte it masks them with. */
+interface ScrubBytes {
+  values: readonly Buffer[]
+  maskByte: number
+}
+
+function scrubBytesOf(values: ReadonlyArray<string | Buffer>): ScrubBytes {
+  let bytes = SCRUB_BYTES.get(values)
+  if (bytes === undefined) {
+    const buffers = values
+      .map((value) => (typeof value === 'string' ? Buffer.from(value, 'utf8') : value))
+      .filter((value) => value.length > 0)
+    bytes = { values: buffers, maskByte: chooseMaskByte(buffers) }
+    SCRUB_BYTES.set(values, bytes)
+  }
+  return bytes
 }
 
 function redactAll(text: string, values: readonly string[]): { text: string; count: number } {
   let count = 0
   for (const value of values) {
-    // Nearly every header holds no value at all; looking first saves a split and a join.
     if (!text.includes(value)) continue
     const parts = text.split(value)
     count += parts.length - 1
@@ -63,7 +100,7 @@ function redactAll(text: string, values: readonly string[]): { text: string; cou
  * value from it; the relay must ask upstreams for an identity encoding when it injects.
  */
 export class Scrubber {
-  readonly #values: Buffer[]
+  readonly #values: readonly Buffer[]
   readonly #maskByte: number
   /** Unsent bytes, as received: matching always runs on the original bytes. */
   #held: Buffer = EMPTY
@@ -71,11 +108,11 @@ export class Scrubber {
   #heldMasks: Range[] = []
   #replacements = 0
 
+  /** `values` must not change afterwards: what is derived from it is kept per array. */
   constructor(values: ReadonlyArray<string | Buffer>) {
-    this.#values = values
-      .map((value) => (typeof value === 'string' ? Buffer.from(value, 'utf8') : value))
-      .filter((value) => value.length > 0)
-    this.#maskByte = chooseMaskByte(this.#values)
+    const bytes = scrubBytesOf(values)
+    this.#values = bytes.values
+    this.#maskByte = bytes.maskByte
   }
 
   /** How many occurrences have been masked so far. */
@@ -188,7 +225,7 @@ export class ScrubStream extends Transform {
  * Values that between them use all 256 bytes fall back to `*`: only binary secrets can do that.
  */
 function chooseMaskByte(values: readonly Buffer[]): number {
-  // Called once per scrubbed response, so it allocates nothing in the common case.
+  // Allocates nothing in the common case.
   if (values.every((value) => !value.includes(STAR))) return STAR
   const used = new Set<number>()
   for (const value of values) for (const byte of value) used.add(byte)

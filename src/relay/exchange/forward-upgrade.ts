@@ -24,7 +24,12 @@ export interface UpgradeRequest {
  * upstream sends is scrubbed frame by frame (`joinScrubbed`), and no extension may be
  * negotiated, since a compressed frame would hide the value from the scrubber.
  */
-export function forwardUpgrade(deps: RelayDeps, ex: Exchange, outgoing: Outgoing, scrub: Buffer[]) {
+export function forwardUpgrade(
+  deps: RelayDeps,
+  ex: Exchange,
+  outgoing: Outgoing,
+  scrub: readonly string[],
+) {
   const upgrade = ex.upgrade
   if (!upgrade) throw new TollgateError('TOLLGATE_INTERNAL')
   const upstream = prepareUpstream(deps, ex, outgoing)
@@ -39,14 +44,13 @@ export function forwardUpgrade(deps: RelayDeps, ex: Exchange, outgoing: Outgoing
     upgrade: 'websocket',
     headersTimeout: deps.upstreams.timeouts.headersMs,
   }
-  const values = scrub.map((b) => b.toString())
-  upstream.dispatcher.dispatch(options, upgradeHandler(ex, upgrade, values))
+  upstream.dispatcher.dispatch(options, upgradeHandler(ex, upgrade, scrub))
 }
 
 const REFUSED_UPGRADE = 'the upstream refused the upgrade'
 const UNSCRUBBABLE = ERRORS.TOLLGATE_UPSTREAM_ENCODING.message
 
-function upgradeHandler(ex: Exchange, upgrade: UpgradeRequest, scrub: string[]) {
+function upgradeHandler(ex: Exchange, upgrade: UpgradeRequest, scrub: readonly string[]) {
   const fail = (code: ErrorCode, detail: string, message: string) => {
     ex.code = code
     ex.status = ERRORS[code].status
@@ -87,7 +91,7 @@ function joinSockets(
   upgrade: UpgradeRequest,
   upstream: Duplex,
   headers: IncomingHttpHeaders,
-  scrub: string[],
+  scrub: readonly string[],
 ): void {
   const { socket, head } = upgrade
   ex.res.detachSocket(socket as Socket)

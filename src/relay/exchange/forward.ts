@@ -21,7 +21,7 @@ export function forwardExchange(
   deps: RelayDeps,
   ex: Exchange,
   outgoing: Outgoing,
-  scrub: Buffer[],
+  scrub: readonly string[],
   body: RequestBody | null,
 ): void {
   const { timeouts } = deps.upstreams

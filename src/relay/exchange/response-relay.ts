@@ -73,14 +73,14 @@ class ScrubbedResponse implements Sink {
  */
 export class ResponseRelay implements Dispatcher.DispatchHandler {
   #ex: Exchange
-  #scrub: Buffer[]
+  #scrub: readonly string[]
   #decodedLimit: number
   /** Where upstream bytes go: the response itself, or the decode-and-scrub chain in front of it. */
   #sink: Sink | null = null
   #done = false
 
   /** `decodedLimit`: most bytes a compressed response may decode to (see `#startScrubbing`). */
-  constructor(ex: Exchange, scrub: Buffer[], decodedLimit: number) {
+  constructor(ex: Exchange, scrub: readonly string[], decodedLimit: number) {
     this.#ex = ex
     this.#scrub = scrub
     this.#decodedLimit = decodedLimit
@@ -123,10 +123,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
    * `server.limits.decodedResponse` (or an expansion no real body has).
    */
   #startScrubbing(controller: Controller, out: HeaderMap): boolean {
-    scrubHeaders(
-      out,
-      this.#scrub.map((b) => b.toString()),
-    )
+    scrubHeaders(out, this.#scrub)
     const decoder = decoderOf(out['content-encoding'])
     if (decoder === undefined) {
       controller.abort(new TollgateError('TOLLGATE_UPSTREAM_ENCODING'))

@@ -239,10 +239,14 @@ function credentialFor(
   return { config, secret }
 }
 
-function inject(ex: Exchange, outgoing: Outgoing, credential: ResolvedCredential): Buffer[] {
+function inject(
+  ex: Exchange,
+  outgoing: Outgoing,
+  credential: ResolvedCredential,
+): readonly string[] {
   const { scrubValues } = injectCredential(credential.config, credential.secret, outgoing)
   ex.credentials = [credential.config.name]
   // Scrubbing reads the response body, which it cannot do through compression.
   outgoing.headers['accept-encoding'] = 'identity'
-  return scrubValues.map((value) => Buffer.from(value))
+  return scrubValues
 }

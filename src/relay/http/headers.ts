@@ -23,6 +23,9 @@ const HOP_BY_HOP = new Set([
   'host',
 ])
 
+/** What a message without a `Connection` header names: nothing, and nothing to allocate. */
+const NO_TOKENS: ReadonlySet<string> = new Set()
+
 /**
  * Builds the upstream request headers from what the agent sent (raw, so duplicates survive),
  * without hop-by-hop headers and without the names in `drop` (the agent's Tollgate token on
@@ -41,9 +44,11 @@ export function forwardableHeaders(rawHeaders: string[], drop: ReadonlySet<strin
 
 /** Response headers safe to hand back to the agent. */
 export function forwardableResponseHeaders(headers: IncomingHttpHeaders): HeaderMap {
-  const named = new Set(splitTokens(headers.connection))
+  const named =
+    headers.connection === undefined ? NO_TOKENS : new Set(splitTokens(headers.connection))
   const out: HeaderMap = Object.create(null) as HeaderMap
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name of Object.keys(headers)) {
+    const value = headers[name]
     if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue
     out[name] = value
   }
@@ -57,13 +62,14 @@ function appendHeader(headers: HeaderMap, name: string, value: string): void {
   else headers[name] = [existing, value]
 }
 
-function connectionTokens(rawHeaders: string[]): Set<string> {
-  const tokens = new Set<string>()
+function connectionTokens(rawHeaders: string[]): ReadonlySet<string> {
+  let tokens: Set<string> | null = null
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     if ((rawHeaders[i] ?? '').toLowerCase() !== 'connection') continue
+    tokens ??= new Set<string>()
     for (const token of splitTokens(rawHeaders[i + 1])) tokens.add(token)
   }
-  return tokens
+  return tokens ?? NO_TOKENS
 }
 
 function splitTokens(value: string | string[] | undefined): string[] {

@@ -186,3 +186,27 @@ describe('scrubValues', () => {
     ])
   })
 })
+
+describe('scrubValues are shared per secret and injected value', () => {
+  const cred = credential({ kind: 'header', header: 'Authorization', format: 'Bearer {secret}' })
+
+  test('the same list for every request with the same secret, and it cannot be changed', () => {
+    const first = injectCredential(cred, new SecretValue(RAW), request()).scrubValues
+    const second = injectCredential(cred, new SecretValue(RAW), request()).scrubValues
+
+    assert.equal(first, second)
+    assert.ok(Object.isFrozen(first))
+    assert.throws(() => (first as string[]).push('x'), TypeError)
+  })
+
+  test('a rotated secret or another format gets its own list', () => {
+    const before = injectCredential(cred, new SecretValue(RAW), request()).scrubValues
+    const rotated = injectCredential(cred, new SecretValue(`${RAW}2`), request()).scrubValues
+    const token = credential({ kind: 'header', header: 'Authorization', format: 'Token {secret}' })
+    const reformatted = injectCredential(token, new SecretValue(RAW), request()).scrubValues
+
+    assert.ok(rotated.includes(`Bearer ${RAW}2`) && !rotated.includes(`Bearer ${RAW}`))
+    assert.ok(reformatted.includes(`Token ${RAW}`) && !reformatted.includes(`Bearer ${RAW}`))
+    assert.ok(before.includes(`Bearer ${RAW}`))
+  })
+})

@@ -37,6 +37,17 @@ describe('scrubHeaders', () => {
     })
   })
 
+  test('one values list serves many responses, each scrubbed on its own', () => {
+    const values = Object.freeze(['short-secret', 'Bearer short-secret'])
+    const first = { a: 'Bearer short-secret' }
+    const second = { b: 'x short-secret', c: 'clean' }
+
+    assert.equal(scrubHeaders(first, values), 1)
+    assert.equal(scrubHeaders(second, values), 1)
+    assert.deepEqual(first, { a: HEADER_REDACTION })
+    assert.deepEqual(second, { b: `x ${HEADER_REDACTION}`, c: 'clean' })
+  })
+
   test('ignores empty values', () => {
     const headers = { a: 'abc' }
 
@@ -46,6 +57,15 @@ describe('scrubHeaders', () => {
 })
 
 describe('ScrubStream', () => {
+  test('streams sharing one values list keep their own state', async () => {
+    const values = ['split-secret']
+    const a = await scrub(['one split-', 'secret'], values)
+    const b = await scrub(['split-secret two'], values)
+
+    assert.deepEqual(a, { text: 'one ************', replacements: 1 })
+    assert.deepEqual(b, { text: '************ two', replacements: 1 })
+  })
+
   test('masks a value inside one chunk with as many stars', async () => {
     const result = await scrub(['before SECRET after'], ['SECRET'])
 
