@@ -89,7 +89,9 @@ interface Credentials {
  */
 export function parseProxyAuthorization(value: string | null): Credentials {
   if (value === null) throw new TollgateError('TOLLGATE_AUTH_REQUIRED')
+  // Without a space there is no scheme at all; sliced anyway, `BasicX` would read as Basic.
   const space = value.indexOf(' ')
+  if (space < 0) throw new TollgateError('TOLLGATE_AUTH_REQUIRED')
   const scheme = value.slice(0, space).toLowerCase()
   const param = value.slice(space + 1).trim()
 

@@ -53,6 +53,12 @@ describe('parseProxyAuthorization', () => {
     assertCode(() => parseProxyAuthorization('tgt_abc'), 'TOLLGATE_AUTH_REQUIRED')
   })
 
+  test('a scheme glued to what follows it is no scheme, whatever its first letters', () => {
+    for (const value of ['BasicX', 'BasicYm90OnQ=', 'bearerX', 'Bearertgt_abc', 'Basic']) {
+      assertCode(() => parseProxyAuthorization(value), 'TOLLGATE_AUTH_REQUIRED')
+    }
+  })
+
   test('Basic without a colon, or with base64 that is not base64, is invalid', () => {
     assertCode(() => parseProxyAuthorization(basic('botonly')), 'TOLLGATE_AUTH_INVALID')
     assertCode(() => parseProxyAuthorization('Basic !!!!'), 'TOLLGATE_AUTH_INVALID')
