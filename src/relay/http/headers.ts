@@ -23,6 +23,13 @@ const HOP_BY_HOP = new Set([
   'host',
 ])
 
+/**
+ * The relay's own headers (`tollgate-error`, `tollgate-request-id`) are reserved in both
+ * directions: an upstream that sends them back could pass its answer off as a relay refusal,
+ * and an agent's own copies would reach the upstream as if the relay had set them.
+ */
+const RESERVED_PREFIX = 'tollgate-'
+
 /** What a message without a `Connection` header names: nothing, and nothing to allocate. */
 const NO_TOKENS: ReadonlySet<string> = new Set()
 
@@ -37,6 +44,7 @@ export function forwardableHeaders(rawHeaders: string[], drop: ReadonlySet<strin
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] ?? '').toLowerCase()
     if (HOP_BY_HOP.has(name) || named.has(name) || drop.has(name)) continue
+    if (name.startsWith(RESERVED_PREFIX)) continue
     appendHeader(headers, name, rawHeaders[i + 1] ?? '')
   }
   return headers
@@ -50,6 +58,7 @@ export function forwardableResponseHeaders(headers: IncomingHttpHeaders): Header
   for (const name of Object.keys(headers)) {
     const value = headers[name]
     if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue
+    if (name.startsWith(RESERVED_PREFIX)) continue
     out[name] = value
   }
   return out

@@ -36,6 +36,15 @@ describe('forwardableHeaders', () => {
     assert.deepEqual({ ...headers }, { accept: '*/*' })
   })
 
+  test("the relay's own tollgate-* headers never go upstream, whatever their case", () => {
+    const headers = forwardableHeaders(
+      raw(['Tollgate-Request-Id', 'req_forged'], ['TOLLGATE-ERROR', 'x'], ['X-Tollgate', 'kept']),
+      NONE,
+    )
+
+    assert.deepEqual({ ...headers }, { 'x-tollgate': 'kept' })
+  })
+
   test('names listed in Connection are removed, from every Connection header, any case', () => {
     const headers = forwardableHeaders(
       raw(
@@ -104,6 +113,16 @@ describe('forwardableHeaders', () => {
 })
 
 describe('forwardableResponseHeaders', () => {
+  test('an upstream cannot hand back tollgate-* headers that pass for a relay refusal', () => {
+    const headers = forwardableResponseHeaders({
+      'tollgate-error': 'TOLLGATE_POLICY_DENIED',
+      'tollgate-request-id': 'req_fake',
+      'content-type': 'application/json',
+    })
+
+    assert.deepEqual({ ...headers }, { 'content-type': 'application/json' })
+  })
+
   test('hop-by-hop headers and names listed in Connection are not handed back', () => {
     const headers = forwardableResponseHeaders({
       connection: 'x-internal',
