@@ -27,6 +27,10 @@ export const ERRORS = {
     status: 403,
     message: 'a credential placeholder was sent to a host it is not bound to',
   },
+  TOLLGATE_TOKEN_EXFILTRATION: {
+    status: 403,
+    message: 'a Tollgate agent token may not be sent upstream',
+  },
   TOLLGATE_CREDENTIAL_PLAINTEXT: {
     status: 403,
     message: 'the rule injects a credential but the request is not over TLS',

@@ -2,6 +2,7 @@ import type { AuditDecision, AuditEventInput, AuditEventType } from '../../audit
 import type { Exchange, RelayDeps } from './exchange.js'
 import { refusalEventType, refusalOutcome } from './outcome.js'
 import { redactQuery } from './redact-query.js'
+import { redactTokens } from '../../identity/token-format.js'
 
 /**
  * Writes the decision for an allowed request and waits until it is durable: no audit, no
@@ -69,7 +70,7 @@ function auditEvent(ex: Exchange, type: AuditEventType): AuditEventInput {
     scheme: target?.scheme ?? null,
     host: target?.host ?? null,
     port: target?.port ?? null,
-    path: target ? target.path + redactQuery(ex.query) : null,
+    path: target ? redactTokens(target.path) + redactQuery(ex.query) : null,
     decision:
       type === 'request.decided' && ex.code === null ? (decision?.kind ?? null) : outcomeOf(ex),
     code: ex.code ?? decision?.code ?? null,
@@ -97,7 +98,7 @@ function logDecision(deps: RelayDeps, ex: Exchange, outcome: AuditDecision, seco
       scheme: ex.target?.scheme,
       host: ex.target?.host,
       port: ex.target?.port,
-      path: ex.target?.path,
+      path: ex.target ? redactTokens(ex.target.path) : undefined,
       decision: outcome,
       code: ex.code ?? ex.decision?.code ?? undefined,
       rule: ex.decision?.rule?.id,

@@ -1,6 +1,8 @@
 import { TollgateError, isTollgateError } from '../../errors/tollgate-error.js'
 import type { CredentialConfig } from '../../config/types.js'
 import type { SecretValue } from '../../secrets/secret-value.js'
+import { percentDecode } from '../../secrets/credential-binding.js'
+import { holdsToken } from '../../identity/token-format.js'
 import {
   findPlaceholders,
   injectCredential,
@@ -33,6 +35,7 @@ export async function relayExchange(deps: RelayDeps, ex: Exchange): Promise<void
 
   const outgoing = buildOutgoing(ex)
   refuseStrayPlaceholders(state, ex, outgoing)
+  refuseOutgoingTokens(outgoing)
   if (ex.decision.kind === 'deny') throw denial(ex)
   refuseForbiddenOverrides(state, ex)
   if (ex.upgrade) requireAllowedUpgrade(ex)
@@ -199,6 +202,28 @@ function refuseStrayPlaceholders(state: RelayState, ex: Exchange, outgoing: Outg
     'TOLLGATE_PLACEHOLDER_MISUSE',
     `the placeholder of credential ${stray.name} may not be sent to this host`,
   )
+}
+
+/**
+ * A Tollgate token proves an agent to the relay and to nobody else. A prompt-injected agent
+ * told to send "its credentials" somewhere would put it in a header or the URL, and whoever
+ * received it could use the relay as that agent. Percent-encoding does not hide it: the
+ * upstream would decode it.
+ */
+function refuseOutgoingTokens(outgoing: Outgoing): void {
+  if (!holdsTokenAnywhere(outgoing)) return
+  throw new TollgateError('TOLLGATE_TOKEN_EXFILTRATION')
+}
+
+function holdsTokenAnywhere(outgoing: Outgoing): boolean {
+  const { pathAndQuery, headers } = outgoing
+  if (holdsToken(pathAndQuery) || holdsToken(percentDecode(pathAndQuery))) return true
+  for (const name of Object.keys(headers)) {
+    const value = headers[name] ?? ''
+    const values = Array.isArray(value) ? value : [value]
+    if (values.some((item) => holdsToken(item) || holdsToken(percentDecode(item)))) return true
+  }
+  return false
 }
 
 function denial(ex: Exchange): TollgateError {

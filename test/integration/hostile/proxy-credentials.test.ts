@@ -341,23 +341,36 @@ describe('hostile agent: proxy credentials are refused with a stable code, never
     }
   })
 
-  test(
-    'an agent sending its own token to an upstream is refused, and the token is not recorded',
-    {
-      todo:
-        'TODO(#3): outgoing requests are not searched for Tollgate tokens; one the agent puts ' +
-        'in a header or the URL is forwarded, and a path holding one is logged and recorded',
-    },
-    // Last: once it has run, the token is in the log and the trail (that is the gap).
-    async () => {
-      const before = http.received.length
-      const auth = proxyAuth(basicAuth('bot', tokens.bot))
-      await send(forward('/open/x', `${auth}X-Note: ${tokens.bot}\r\n`))
-      await send(forward(`/open/${tokens.bot}`, auth))
-      const sent = http.received.slice(before)
-      assert.ok(!JSON.stringify(sent).includes(tokens.bot), 'the token never left the relay')
-      assert.ok(!tg.auditLines().some((line) => line.includes(tokens.bot)))
-      assert.ok(!tg.logs.some((line) => line.includes(tokens.bot)))
-    },
-  )
+  test('an agent sending its own token to an upstream is refused, and the token is not recorded', async () => {
+    const before = http.received.length
+    const auth = proxyAuth(basicAuth('bot', tokens.bot))
+    const encoded = tokens.bot.replace('tgt_', '%74gt%5F')
+    const attempts = [
+      forward('/open/x', `${auth}X-Note: ${tokens.bot}\r\n`),
+      forward('/open/x', `${auth}Cookie: a=1\r\nCookie: s=${encodeURIComponent(tokens.bot)}\r\n`),
+      forward(`/open/${tokens.bot}`, auth),
+      forward(`/open/${encoded}`, auth),
+      forward(`/open/x?note=${tokens.bot}`, auth),
+      // Another agent's token is no less a credential.
+      forward('/open/x', `${auth}X-Note: Bearer ${tokens.other}\r\n`),
+    ]
+    for (const bytes of attempts) {
+      const response = await send(bytes)
+      assert.equal(response.status, 403, bytes)
+      assert.equal(response.headers['tollgate-error'], 'TOLLGATE_TOKEN_EXFILTRATION')
+      const requestId = response.headers['tollgate-request-id'] ?? ''
+      const event = await eventOf(requestId)
+      assert.equal(event.decision, 'deny')
+      assert.equal(event.code, 'TOLLGATE_TOKEN_EXFILTRATION')
+      assert.equal(event.agent, 'bot')
+    }
+    // A request that only looks a little like one still goes.
+    const near = await send(forward('/open/tgt_short', auth))
+    assert.equal(near.status, 200)
+    const sent = http.received.slice(before)
+    assert.equal(sent.length, 1)
+    assert.ok(!JSON.stringify(sent).includes(tokens.bot), 'the token never left the relay')
+    assert.ok(!tg.auditLines().some((line) => line.includes(tokens.bot)))
+    assert.ok(!tg.logs.some((line) => line.includes(tokens.bot)))
+  })
 })

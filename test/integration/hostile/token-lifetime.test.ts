@@ -128,21 +128,18 @@ describe('hostile agent: a token stops working on open connections and tunnels',
     assert.equal(refusal.headers['tollgate-error'], 'TOLLGATE_AUTH_INVALID')
   })
 
-  test(
-    'a CONNECT on a connection that already made a request counts towards tunnelsPerAgent',
-    async () => {
-      const { token } = tg.issueToken('bot')
-      const answers: number[] = []
-      // The cap is 2: the third and fourth CONNECT must be refused.
-      for (let i = 0; i < 4; i++) {
-        const client = await plainAs()
-        client.send(plainGet('/open/warm-up', auth('bot', token)))
-        assert.equal((await client.response(1)).status, 200)
-        const target = `127.0.0.1:${https.port}`
-        client.send(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${auth('bot', token)}\r\n`)
-        answers.push((await client.response(2)).status)
-      }
-      assert.deepEqual(answers, [200, 200, 429, 429])
-    },
-  )
+  test('a CONNECT on a connection that already made a request counts towards tunnelsPerAgent', async () => {
+    const { token } = tg.issueToken('bot')
+    const answers: number[] = []
+    // The cap is 2: the third and fourth CONNECT must be refused.
+    for (let i = 0; i < 4; i++) {
+      const client = await plainAs()
+      client.send(plainGet('/open/warm-up', auth('bot', token)))
+      assert.equal((await client.response(1)).status, 200)
+      const target = `127.0.0.1:${https.port}`
+      client.send(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${auth('bot', token)}\r\n`)
+      answers.push((await client.response(2)).status)
+    }
+    assert.deepEqual(answers, [200, 200, 429, 429])
+  })
 })

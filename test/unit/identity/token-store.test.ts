@@ -8,7 +8,9 @@ import {
   generateToken,
   generateTokenId,
   hashToken,
+  holdsToken,
   isTokenShaped,
+  redactTokens,
 } from '../../../src/identity/token-format.js'
 import { MAX_TOKEN_TTL_MS, TokenStore } from '../../../src/identity/token-store.js'
 import { openDatabase, type Database } from '../../../src/store/database.js'
@@ -42,6 +44,22 @@ describe('token format', () => {
     assert.ok(!isTokenShaped('TGT_' + 'a'.repeat(43)))
     assert.ok(!isTokenShaped('tgt_' + 'a'.repeat(42) + '+'))
     assert.ok(!isTokenShaped('tgt_' + 'a'.repeat(43) + '\n'))
+  })
+
+  test('holdsToken finds a token inside longer text, and nothing shorter', () => {
+    const token = generateToken()
+
+    assert.ok(holdsToken(`Bearer ${token}`))
+    assert.ok(holdsToken(`/notes/${token}/x`))
+    assert.ok(!holdsToken(`/notes/${token.slice(0, -1)}`))
+    assert.ok(!holdsToken('tgt_ and more tgt_ words'))
+  })
+
+  test('redactTokens replaces every token and leaves the rest', () => {
+    const [a, b] = [generateToken(), generateToken()]
+
+    assert.equal(redactTokens(`/x/${a}/y/${b}`), '/x/tgt_[REDACTED]/y/tgt_[REDACTED]')
+    assert.equal(redactTokens('/x/tgt_short'), '/x/tgt_short')
   })
 
   test('hashToken is the hex SHA-256 of the token text', () => {
