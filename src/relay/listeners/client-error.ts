@@ -4,6 +4,7 @@ import type { ErrorCode } from '../../errors/codes.js'
 import { callerAuditFields, type Caller } from '../identify.js'
 import { sendDetachedError, sendSocketError } from '../http/error-response.js'
 import type { ListenerDeps } from './listener-deps.js'
+import { whenSocketFree } from './pipelining.js'
 
 /**
  * Requests Node's parser refuses before the relay sees them (conflicting Content-Length and
@@ -101,7 +102,8 @@ export function refuseOverloadedConnect(
 /**
  * A CONNECT where the relay opens no tunnel (inside an intercepted tunnel; on the reverse
  * listener): unheard, Node would drop the connection without a word. Answered 400 with the
- * relay's JSON error and recorded, for the caller when one is known (a tunnel's).
+ * relay's JSON error and recorded, for the caller when one is known (a tunnel's), once the
+ * answers to requests pipelined ahead of it are out.
  */
 export function refuseMisplacedConnect(
   deps: ListenerDeps,
@@ -110,6 +112,15 @@ export function refuseMisplacedConnect(
   caller: Caller | null,
 ): void {
   socket.on('error', () => socket.destroy())
+  whenSocketFree(socket, () => answerMisplacedConnect(deps, req, socket, caller))
+}
+
+function answerMisplacedConnect(
+  deps: ListenerDeps,
+  req: IncomingMessage,
+  socket: Duplex,
+  caller: Caller | null,
+): void {
   const requestId = deps.ids.next()
   const code = 'TOLLGATE_MALFORMED_REQUEST'
   void deps.audit.recordQuietly({

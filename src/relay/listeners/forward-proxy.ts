@@ -13,6 +13,7 @@ import { newExchange, type Exchange } from '../exchange/exchange.js'
 import { finishExchange } from '../exchange/record.js'
 import { refuseExchange, relayExchange } from '../exchange/run.js'
 import type { ListenerDeps } from './listener-deps.js'
+import { isBehindClosingAnswer, whenSocketFree } from './pipelining.js'
 import { handleClientError, refuseOverloadedConnect } from './client-error.js'
 import { httpServerOptions } from './server-options.js'
 import { TunnelHandler } from './tunnel.js'
@@ -41,8 +42,13 @@ export function createForwardProxy(deps: ListenerDeps, identifier: CallerIdentif
   // Node would answer any other expectation with its own bare 417; the relay refuses it itself.
   server.on('checkExpectation', onRequest)
   server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (deps.limits.admission.isRefused(socket)) refuseOverloadedConnect(deps, req, socket)
-    else tunnels.handleConnect(req, socket, head)
+    // Until the answers to requests pipelined ahead of it are out, the socket is theirs; it
+    // needs an error listener while it waits, since Node has handed it over without one.
+    socket.on('error', () => socket.destroy())
+    whenSocketFree(socket, () => {
+      if (deps.limits.admission.isRefused(socket)) refuseOverloadedConnect(deps, req, socket)
+      else tunnels.handleConnect(req, socket, head)
+    })
   })
   server.on('clientError', (error, socket) => handleClientError(deps, error, socket))
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -62,6 +68,7 @@ export function handleForwardRequest(
   req: IncomingMessage,
   res: ServerResponse,
 ): void {
+  if (isBehindClosingAnswer(req.socket, res)) return
   const ex = newExchange('forward', req, res, deps.ids.next())
   res.once('close', () => finishExchange(deps, ex))
   deps.limits.watchBody(ex)

@@ -17,6 +17,7 @@ import { refuseExchange, relayExchange } from '../exchange/run.js'
 import type { Decision } from '../../policy/request-target.js'
 import type { ListenerDeps } from './listener-deps.js'
 import { openOpaqueTunnel } from './opaque-tunnel.js'
+import { isBehindClosingAnswer } from './pipelining.js'
 import { methodOf, requireHostAgreement } from './forward-proxy.js'
 import { httpServerOptions } from './server-options.js'
 import { handleUpgrade } from './upgrade.js'
@@ -181,6 +182,7 @@ export class TunnelHandler {
 
   #handleInner(req: IncomingMessage, res: ServerResponse): void {
     const deps = this.#deps
+    if (isBehindClosingAnswer(req.socket, res)) return
     const ex = newExchange('tunnel', req, res, deps.ids.next())
     deps.limits.watchBody(ex)
     res.once('close', () => finishExchange(deps, ex))

@@ -6,11 +6,13 @@ import { finishExchange } from '../exchange/record.js'
 import { refuseExchange, relayExchange } from '../exchange/run.js'
 import { closeDetached } from '../http/error-response.js'
 import type { ListenerDeps } from './listener-deps.js'
+import { whenSocketFree } from './pipelining.js'
 
 /**
  * An `Upgrade` request on any listener. It is identified and decided like every other request
  * (by the listener's own `identify`), through a response object bound to the raw socket so a
- * refusal is the same JSON error; only an allowed WebSocket handshake is joined upstream.
+ * refusal is the same JSON error; only an allowed WebSocket handshake is joined upstream. One
+ * pipelined behind other requests waits for their answers (see `whenSocketFree`).
  */
 export function handleUpgrade(
   deps: ListenerDeps,
@@ -22,6 +24,17 @@ export function handleUpgrade(
 ): void {
   // Node hands the socket over without an error listener; a reset must not crash the relay.
   socket.on('error', () => socket.destroy())
+  whenSocketFree(socket, () => takeUpgrade(deps, kind, identify, req, socket, head))
+}
+
+function takeUpgrade(
+  deps: ListenerDeps,
+  kind: ListenerKind,
+  identify: (ex: Exchange) => void,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): void {
   const res = new ServerResponse(req)
   res.shouldKeepAlive = false
   res.assignSocket(socket as Socket)
