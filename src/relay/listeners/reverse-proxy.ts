@@ -12,6 +12,7 @@ import { finishExchange } from '../exchange/record.js'
 import { refuseExchange, relayExchange } from '../exchange/run.js'
 import type { ListenerDeps } from './listener-deps.js'
 import { methodOf } from './forward-proxy.js'
+import { isBehindClosingAnswer } from './pipelining.js'
 
 /**
  * The headers an SDK puts its API key in. On a reverse route they carry the agent's Tollgate
@@ -29,6 +30,7 @@ export function handleReverseRequest(
   req: IncomingMessage,
   res: ServerResponse,
 ): void {
+  if (isBehindClosingAnswer(req.socket, res)) return
   const ex = newExchange('reverse', req, res, deps.ids.next())
   res.once('close', () => finishExchange(deps, ex))
   deps.limits.watchBody(ex)
@@ -45,10 +47,7 @@ export function identifyReverse(deps: ListenerDeps, ex: Exchange): void {
   const { req } = ex
   ex.dropHeaders = TOKEN_HEADERS
   deps.limits.refuseIfOverloaded(req.socket)
-  const credentials = parseApiKeyToken(
-    singleHeader(req.rawHeaders, 'authorization'),
-    singleHeader(req.rawHeaders, 'x-api-key'),
-  )
+  const credentials = reverseCredentials(req.rawHeaders)
   const caller = authenticate(credentials, deps.tokens, deps.state.current.directory)
   ex.caller = caller
   deps.connections.track(caller.tokenId, caller.agent, req.socket, 'connection')
@@ -62,6 +61,35 @@ export function identifyReverse(deps: ListenerDeps, ex: Exchange): void {
   const { path, query } = normalisePath(rest)
   ex.target = { ...upstream, method: methodOf(req), path: joinPath(upstream.basePath, path) }
   ex.query = query
+}
+
+/**
+ * The agent's token, from whichever API-key header its SDK sends. A request may carry both
+ * headers only with the same token in each: two different ones name two callers, and
+ * deciding and recording for one of them, silently, is the guess that ambiguity must not get.
+ *
+ * @throws TollgateError `TOLLGATE_AMBIGUOUS_TARGET` for two tokens (or a header twice),
+ *   `TOLLGATE_AUTH_REQUIRED` for none
+ */
+export function reverseCredentials(rawHeaders: string[]): ReturnType<typeof parseApiKeyToken> {
+  const authorization = singleHeader(rawHeaders, 'authorization')
+  const apiKey = singleHeader(rawHeaders, 'x-api-key')
+  const credentials = parseApiKeyToken(authorization, apiKey)
+  if (authorization !== null && apiKey !== null && bearerOf(authorization) !== credentials.token) {
+    throw new TollgateError(
+      'TOLLGATE_AMBIGUOUS_TARGET',
+      'Authorization and X-Api-Key carry different tokens',
+    )
+  }
+  return credentials
+}
+
+function bearerOf(authorization: string): string | null {
+  try {
+    return parseApiKeyToken(authorization, null).token
+  } catch {
+    return null
+  }
 }
 
 function splitRoute(url: string): { route: string; rest: string } {
