@@ -149,8 +149,17 @@ credentials:
     secret: elsewhere-secret
     hosts: [elsewhere.test]
     placeholder: { value: "${PLACEHOLDERS.elsewhere}" }
+# Reverse routes (see corpus/reverse.ts): one under an allowed base path, ones whose rule
+# injects a credential, one without a base path, and ones to hosts no rule lets the agent reach.
 routes:
   - { name: echo, upstream: "http://echo.test:${echo}/allowed" }
+  - { name: echo-cred, upstream: "http://echo.test:${echo}/cred/header" }
+  - { name: echo-ph, upstream: "http://echo.test:${echo}/cred/ph" }
+  - { name: echo-root, upstream: "http://echo.test:${echo}" }
+  - { name: echo-admin, upstream: "http://echo.test:${echo}/allowed/admin" }
+  - { name: secure, upstream: "https://secure.test:${tls}/cred/header" }
+  - { name: sentinel, upstream: "http://sentinel.test:${echo}" }
+  - { name: private, upstream: "http://private.test:${echo}/allowed" }
 upstreams:
   - { host: secure.test, caFile: ./upstream-ca.pem }
 `
@@ -249,6 +258,8 @@ function substitutions(
     secure: `secure.test:${tls}`,
     auth: basicAuth('bot', bot),
     roamer: basicAuth('roamer', roamer),
+    'roamer-bearer': `Bearer ${roamer}`,
+    'roamer-token': roamer,
     'other-agent': basicAuth('roamer', bot),
     token: bot,
     bearer: `Bearer ${bot}`,

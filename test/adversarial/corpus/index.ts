@@ -7,6 +7,7 @@ import { HOST_IDENTITY } from './host-identity.js'
 import { METHODS } from './methods.js'
 import { PATHS } from './paths.js'
 import { REVERSE } from './reverse.js'
+import { REVERSE_TOKENS } from './reverse-tokens.js'
 import { SSRF } from './ssrf.js'
 import { UPGRADES } from './upgrades.js'
 
@@ -22,4 +23,5 @@ export const CORPUS: readonly CorpusCase[] = [
   ...UPGRADES,
   ...CREDENTIALS,
   ...REVERSE,
+  ...REVERSE_TOKENS,
 ]
