@@ -16,6 +16,8 @@ import { recordDecision } from './record.js'
 import { forwardExchange, type Outgoing } from './forward.js'
 import { forwardUpgrade } from './forward-upgrade.js'
 import { overriddenMethods } from './method-override.js'
+import { overriddenPaths } from './path-override.js'
+import type { NormalisedPath } from '../target/path.js'
 import { overrideScannerFor } from './body-override.js'
 import { isBufferedSwap, readSwappedBody, type BodySwap, type RequestBody } from './request-body.js'
 import { refuseDeclaredOversize } from '../limits/body-limit.js'
@@ -112,32 +114,51 @@ function bodySwap(credential: ResolvedCredential): BodySwap | null {
 }
 
 /**
- * A method-override header or parameter is allowed only if the method it names would be
- * allowed on its own: otherwise a POST rule becomes a DELETE on upstreams that honour it.
+ * A method- or path-override header (or a method parameter) is allowed only if the method
+ * and path it names would be allowed on their own: otherwise a POST rule becomes a DELETE,
+ * and a rule for `/public` reaches `/admin`, on upstreams that honour them. Every path the
+ * upstream might act on is decided with every method it might act with.
  */
 function refuseForbiddenOverrides(state: RelayState, ex: Exchange): void {
-  const methods = overriddenMethods(ex.req, ex.query)
-  if (methods.length === 0) return
-  const refusal = overrideRefusal(state, ex)
-  for (const method of methods) {
+  const { target } = requireIdentified(ex)
+  const paths = overriddenPaths(ex.req, target.path)
+  const queries = paths.map((path) => path.query.slice(1))
+  const methods = overriddenMethods(ex.req, [ex.query, ...queries].join('&'))
+  if (methods.length === 0 && paths.length === 0) return
+  const refusal = overrideRefusal(state, ex, paths)
+  for (const method of paths.length > 0 ? [target.method, ...methods] : methods) {
     const error = refusal(method)
     if (error) throw error
   }
 }
 
-/** The refusal for a method an override names, or null where the policy allows that method. */
+/**
+ * The refusal for a method an override names, on the request's path and on every path an
+ * override names, or null where the policy allows them all. The body scanner calls it for a
+ * `_method` field found as the body streams.
+ */
 function overrideRefusal(
   state: RelayState,
   ex: Exchange,
+  overridden: readonly NormalisedPath[] = overriddenPaths(ex.req, ex.target?.path ?? ''),
 ): (method: string) => TollgateError | null {
   const { caller, target } = requireIdentified(ex)
+  const paths = [target.path, ...overridden.map((path) => path.path)]
   return (method) => {
-    const decision = state.engine.decide(caller.agent, { ...target, method }, caller.overlay)
-    if (decision.kind !== 'deny') return null
-    return new TollgateError(
-      decision.code ?? 'TOLLGATE_POLICY_DENIED',
-      'a method override names a method the policy does not allow here',
-    )
+    for (const path of paths) {
+      const decision = state.engine.decide(
+        caller.agent,
+        { ...target, method, path },
+        caller.overlay,
+      )
+      if (decision.kind !== 'deny') continue
+      const what = path === target.path ? 'a method' : 'a path'
+      return new TollgateError(
+        decision.code ?? 'TOLLGATE_POLICY_DENIED',
+        `an override names ${what} the policy does not allow here`,
+      )
+    }
+    return null
   }
 }
 

@@ -204,4 +204,18 @@ export const PATHS: CorpusCase[] = [
     send: echoGet('/allowed/é'),
     expect: [refused()],
   },
+  {
+    id: `${C}/override-header`,
+    category: C,
+    rule: 'a header that some upstreams read as the path is decided like the path',
+    send: echoGet('/allowed/x', 'X-Original-URL: /allowed/admin/keys\r\n'),
+    expect: [DENIED],
+  },
+  {
+    id: `${C}/override-header-allowed`,
+    category: C,
+    rule: 'an override that names an allowed path is forwarded as sent',
+    send: echoGet('/allowed/x', 'X-Rewrite-URL: /allowed/y\r\n'),
+    expect: [exact('GET', '/allowed/x', { headers: { 'x-rewrite-url': '/allowed/y' } })],
+  },
 ]

@@ -279,14 +279,34 @@ const DESTINATIONS: CorpusCase[] = [
     'Forwarded: host=sentinel.test\r\nX-Original-Host: sentinel.test\r\n',
   ),
   // IIS URL Rewrite, Laminas and old Symfony route on these headers instead of the request
-  // line, the way frameworks honour method overrides.
-  reverseCase(
-    'path-override-header',
-    'a header that some upstreams read as the path is decided like the path',
-    onReverse('GET', '/echo/x', 'X-Original-URL: /allowed/admin/keys\r\n'),
+  // line, and auth gateways judge the path they name, the way frameworks honour method
+  // overrides: every path an override names is decided like the path.
+  pathOverride('path-override-header', 'X-Original-URL: /allowed/admin/keys', DENIED),
+  pathOverride('path-override-rewrite', 'X-Rewrite-URL: /allowed/admin/keys', DENIED),
+  pathOverride('path-override-cgi-name', 'X_ORIGINAL_URL: /allowed/admin/keys', DENIED),
+  pathOverride('path-override-forwarded-uri', 'X-Forwarded-Uri: /allowed/admin/keys', DENIED),
+  pathOverride('path-override-unmatched', 'X-Original-URL: /sentinel', NO_MATCH),
+  pathOverride('path-override-dots', 'X-Original-URL: /allowed/x/../admin/keys', DENIED),
+  pathOverride('path-override-encoded', 'X-Original-URL: /allowed/%61dmin/keys', DENIED),
+  pathOverride('path-override-absolute', 'X-Original-URL: http://sentinel.test/', BAD),
+  pathOverride('path-override-climb', 'X-Rewrite-URL: /../../etc/passwd', BAD),
+  pathOverride(
+    'path-override-second',
+    'X-Original-URL: /allowed/y\r\nX-Original-URL: /allowed/admin/keys',
     DENIED,
-    { knownGap: '#3: X-Original-URL and X-Rewrite-URL are forwarded undecided, on every listener' },
   ),
+  pathOverride(
+    'path-override-allowed',
+    'X-Original-URL: /allowed/y?q=1',
+    exact('GET', '/allowed/x', { headers: { 'x-original-url': '/allowed/y?q=1' } }),
+  ),
+  pathOverride('path-override-method', 'X-Original-URL: /allowed/y?_method=DELETE', NO_MATCH),
 ]
+
+/** A GET on `/echo/x` (the echo's `/allowed/x`) with a header that overrides the path. */
+function pathOverride(id: string, header: string, expect: Outcome): CorpusCase {
+  const rule = 'a header that some upstreams read as the path is decided like the path'
+  return reverseCase(id, rule, onReverse('GET', '/echo/x', `${header}\r\n`), expect)
+}
 
 export const REVERSE: CorpusCase[] = [...ROUTE_NAMES, ...BASE_PATHS, ...DESTINATIONS]
