@@ -39,6 +39,39 @@ export interface TokenCaller extends Caller {
 }
 
 /**
+ * The caller as the configuration in force sees it: its agent's owner and team now, with what
+ * proved it (token, sandbox, overlay) unchanged; null once the agent is gone. For callers
+ * identified once and trusted for longer, such as a CONNECT tunnel's.
+ */
+export function currentCaller(caller: Caller, directory: Directory): Caller | null {
+  const identity = directory.resolveAgent(caller.agent)
+  return identity === null ? null : { ...caller, ...identity }
+}
+
+/**
+ * The refusal of a valid token presented under another agent's name. The request stays
+ * unauthenticated (407); the error carries the token's own caller so that the audit event can
+ * say whose token was used with the wrong name. That caller goes to the trail and the log,
+ * never into the answer: it would tell whoever holds a copied token which agent it belongs to.
+ */
+export class AgentMismatchError extends TollgateError {
+  readonly tokenCaller: TokenCaller
+
+  constructor(tokenCaller: TokenCaller) {
+    super('TOLLGATE_AUTH_AGENT_MISMATCH')
+    this.tokenCaller = tokenCaller
+  }
+}
+
+/**
+ * Whom a refusal of identification names without authenticating them: the token's own agent
+ * for `AgentMismatchError`, else null. For the audit event and the log line only.
+ */
+export function refusedCaller(error: unknown): Caller | null {
+  return error instanceof AgentMismatchError ? error.tokenCaller : null
+}
+
+/**
  * How a forward-proxy listener knows who is calling. The shared proxy reads a token from
  * `Proxy-Authorization`; a sandbox's listener knows its caller before the first byte, because
  * only that sandbox can reach its socket.
@@ -120,15 +153,17 @@ export function authenticate(
 ): TokenCaller {
   const record = tokens.verify(credentials.token)
   if (!record) throw new TollgateError('TOLLGATE_AUTH_INVALID')
-  if (credentials.agent !== null && credentials.agent !== record.agent) {
-    throw new TollgateError('TOLLGATE_AUTH_AGENT_MISMATCH')
-  }
-
+  // A token dies with its agent, whatever name it comes with.
   const identity = directory.resolveAgent(record.agent)
   if (!identity) {
     throw new TollgateError('TOLLGATE_AUTH_INVALID', 'the token belongs to an agent not in config')
   }
-  return { ...identity, tokenId: record.id, sandboxId: null }
+
+  const caller = { ...identity, tokenId: record.id, sandboxId: null }
+  if (credentials.agent !== null && credentials.agent !== record.agent) {
+    throw new AgentMismatchError(caller)
+  }
+  return caller
 }
 
 function decodeURIComponentSafe(value: string): string {

@@ -5,12 +5,13 @@ import { callerAuditFields, type Caller } from '../identify.js'
 import { sendDetachedError, sendSocketError } from '../http/error-response.js'
 import type { ListenerDeps } from './listener-deps.js'
 import { whenSocketFree } from './pipelining.js'
+import { detachedOutcome, logDetachedRefusal } from './refusal-log.js'
 
 /**
  * Requests Node's parser refuses before the relay sees them (conflicting Content-Length and
  * Transfer-Encoding, bare CR/LF, an oversized head, a head sent too slowly) still get the
- * relay's JSON error with a stable code and an audit event, never Node's bare 400 or a silent
- * reset.
+ * relay's JSON error with a stable code, an audit event and a decision log line, never Node's
+ * bare 400 or a silent reset.
  */
 export function handleClientError(deps: ListenerDeps, error: Error, socket: Duplex): void {
   socket.on('error', () => socket.destroy())
@@ -59,15 +60,17 @@ function refuseUnparsed(deps: ListenerDeps, error: Error, code: ErrorCode, socke
     return
   }
   const requestId = deps.ids.next()
+  const upstreamError = parserCode(error)
   void deps.audit.recordQuietly({
     type: 'request.rejected',
     request_id: requestId,
-    decision: 'malformed',
+    decision: detachedOutcome(code),
     code,
-    upstream_error: parserCode(error),
+    upstream_error: upstreamError,
     client: remoteAddress(socket),
     policy_version: deps.state.current.version,
   })
+  logDetachedRefusal(deps.logger, { requestId, code, upstreamError })
   sendSocketError(socket, { code, message: messageFor(code), requestId })
 }
 
@@ -83,15 +86,17 @@ export function refuseOverloadedConnect(
 ): void {
   socket.on('error', () => socket.destroy())
   const requestId = deps.ids.next()
+  const code = 'TOLLGATE_OVERLOADED'
   void deps.audit.recordQuietly({
     type: 'request.rejected',
     request_id: requestId,
-    decision: 'error',
-    code: 'TOLLGATE_OVERLOADED',
+    decision: detachedOutcome(code),
+    code,
     method: 'CONNECT',
     client: req.socket.remoteAddress ?? null,
     policy_version: deps.state.current.version,
   })
+  logDetachedRefusal(deps.logger, { requestId, code, method: 'CONNECT' })
   sendDetachedError(socket, {
     code: 'TOLLGATE_OVERLOADED',
     message: 'the relay holds as many connections as it accepts; try again shortly',
@@ -127,16 +132,13 @@ function answerMisplacedConnect(
     type: 'request.rejected',
     request_id: requestId,
     ...callerAuditFields(caller),
-    decision: 'malformed',
+    decision: detachedOutcome(code),
     code,
     method: 'CONNECT',
     client: req.socket.remoteAddress ?? null,
     policy_version: deps.state.current.version,
   })
-  deps.logger.warn(
-    { event: 'request', requestId, agent: caller?.agent, method: 'CONNECT', code },
-    'request',
-  )
+  logDetachedRefusal(deps.logger, { requestId, code, caller, method: 'CONNECT' })
   sendDetachedError(socket, { code, message: 'no tunnel is opened here', requestId })
 }
 

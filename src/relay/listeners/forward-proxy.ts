@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Scheme } from '../../config/types.js'
 import { TollgateError } from '../../errors/tollgate-error.js'
-import type { CallerIdentifier } from '../identify.js'
+import { refusedCaller, type Caller, type CallerIdentifier } from '../identify.js'
 import { singleHeader } from '../http/headers.js'
 import { requireStrictRequest } from '../http/strict-framing.js'
 import { parseAbsoluteForm } from '../target/absolute-form.js'
@@ -88,7 +88,7 @@ export function identifyForward(
 ): void {
   const { req } = ex
   deps.limits.refuseIfOverloaded(req.socket)
-  ex.caller = identifier.identify(req)
+  ex.caller = identifyCaller(identifier, ex)
   identifier.track(ex.caller, req.socket, 'connection')
   deps.limits.chargeRequest(ex)
   requireStrictRequest(req, ex.res)
@@ -98,6 +98,20 @@ export function identifyForward(
   const { path, query } = normalisePath(target.originForm)
   ex.target = { scheme: 'http', host: target.host, port: target.port, method: methodOf(req), path }
   ex.query = query
+}
+
+/**
+ * The request's caller. A refusal that still names one (a valid token under another agent's
+ * name) leaves it on the exchange, for the audit event and the log line only: the refusal
+ * propagates, and nothing is tracked or charged to it.
+ */
+function identifyCaller(identifier: CallerIdentifier, ex: Exchange): Caller {
+  try {
+    return identifier.identify(ex.req)
+  } catch (error) {
+    ex.caller = refusedCaller(error)
+    throw error
+  }
 }
 
 /**

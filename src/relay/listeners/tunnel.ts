@@ -3,14 +3,20 @@ import type { Socket } from 'node:net'
 import { TLSSocket } from 'node:tls'
 import type { Duplex } from 'node:stream'
 import { TollgateError, isTollgateError } from '../../errors/tollgate-error.js'
-import { callerAuditFields, type Caller, type CallerIdentifier } from '../identify.js'
+import {
+  callerAuditFields,
+  currentCaller,
+  refusedCaller,
+  type Caller,
+  type CallerIdentifier,
+} from '../identify.js'
 import { sendDetachedError } from '../http/error-response.js'
 import { requireStrictRequest } from '../http/strict-framing.js'
 import { parseAuthority, type Authority } from '../target/authority.js'
 import { normalisePath } from '../target/path.js'
 import { createInterceptionTls } from '../tls/sni-callback.js'
 import { newExchange, type Exchange } from '../exchange/exchange.js'
-import { refusalEventType, refusalOutcome } from '../exchange/outcome.js'
+import { refusalEventType } from '../exchange/outcome.js'
 import { finishExchange } from '../exchange/record.js'
 import { errorName } from '../exchange/response-relay.js'
 import { refuseExchange, relayExchange } from '../exchange/run.js'
@@ -22,6 +28,7 @@ import { methodOf, requireHostAgreement } from './forward-proxy.js'
 import { httpServerOptions } from './server-options.js'
 import { handleUpgrade } from './upgrade.js'
 import { handleClientError, refuseMisplacedConnect } from './client-error.js'
+import { detachedOutcome, logDetachedRefusal } from './refusal-log.js'
 
 /** What is known about a CONNECT so far, so a refusal can say who asked for what. */
 interface ConnectAttempt {
@@ -59,8 +66,7 @@ export class TunnelHandler {
     this.#inner.on('checkContinue', (req, res) => this.#handleInner(req, res))
     this.#inner.on('checkExpectation', (req, res) => this.#handleInner(req, res))
     this.#inner.on('connect', (req: IncomingMessage, socket: Duplex) => {
-      const caller = this.#tunnels.get(socket)?.caller ?? null
-      refuseMisplacedConnect(deps, req, socket, caller)
+      refuseMisplacedConnect(deps, req, socket, this.#callerOf(socket))
     })
     this.#inner.on('clientError', (error, socket) => handleClientError(deps, error, socket))
     this.#inner.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
@@ -198,10 +204,12 @@ export class TunnelHandler {
   #identifyInner(ex: Exchange): void {
     const tunnel = this.#tunnels.get(ex.req.socket)
     if (!tunnel) throw new TollgateError('TOLLGATE_INTERNAL')
-    ex.caller = tunnel.caller
+    const current = this.#refreshCaller(tunnel)
+    // A refusal of a caller that may no longer send requests names the one last seen.
+    ex.caller = current ?? tunnel.caller
     ex.target = { scheme: 'https', host: tunnel.host, port: tunnel.port, method: 'GET', path: '/' }
     ex.target.method = methodOf(ex.req)
-    this.#requireLiveCaller(ex, tunnel)
+    if (current === null) this.#refuseStaleCaller(ex)
 
     try {
       requireStrictRequest(ex.req, ex.res)
@@ -214,38 +222,53 @@ export class TunnelHandler {
   }
 
   /**
-   * A token revoked (or a sandbox stopped) while its tunnel is open stops working at the very
-   * next request.
+   * The tunnel's caller as the configuration in force sees it, looked up for every request
+   * because a tunnel may outlive many reloads: an agent moved to another owner or team is
+   * recorded under the new one. Null when the caller may no longer send requests: its token
+   * revoked or expired, its sandbox stopped, its agent removed.
    */
-  #requireLiveCaller(ex: Exchange, tunnel: Tunnel): void {
-    if (this.#identifier.isLive(tunnel.caller)) return
+  #refreshCaller(tunnel: Tunnel): Caller | null {
+    if (!this.#identifier.isLive(tunnel.caller)) return null
+    const current = currentCaller(tunnel.caller, this.#deps.state.current.directory)
+    if (current !== null) tunnel.caller = current
+    return current
+  }
+
+  /**
+   * A caller cut off while its tunnel is open stops working at the very next request, with the
+   * code a new request would get, and the tunnel is closed behind the refusal.
+   */
+  #refuseStaleCaller(ex: Exchange): never {
     ex.res.shouldKeepAlive = false
     ex.res.once('finish', () => ex.req.socket.destroy())
     throw new TollgateError('TOLLGATE_AUTH_INVALID')
   }
 
+  /** Who a tunnel's socket belongs to, for a refusal: as now configured, else as last seen. */
+  #callerOf(socket: Duplex): Caller | null {
+    const tunnel = this.#tunnels.get(socket)
+    if (!tunnel) return null
+    return this.#refreshCaller(tunnel) ?? tunnel.caller
+  }
+
   #refuseConnect(req: IncomingMessage, socket: Duplex, attempt: ConnectAttempt, error: unknown) {
     const failure = isTollgateError(error) ? error : new TollgateError('TOLLGATE_INTERNAL')
     if (!isTollgateError(error)) this.#deps.logger.error({ err: error }, 'connect failed')
-    const { id, caller, target } = attempt
-    const { rule } = attempt
+    // A valid token under another agent's name is refused all the same, but on record as its own.
+    attempt.caller ??= refusedCaller(error)
+    const { id, caller, target, rule } = attempt
     const body = { code: failure.code, message: failure.publicMessage, requestId: id, rule }
     sendDetachedError(socket, body)
-    this.#deps.logger.warn(
-      {
-        event: 'request',
-        requestId: id,
-        agent: caller?.agent,
-        sandboxId: caller?.sandboxId ?? undefined,
-        method: 'CONNECT',
-        host: target?.host,
-        port: target?.port,
-        code: failure.code,
-        rule: rule ?? undefined,
-      },
-      'request',
-    )
-    const outcome = refusalOutcome(failure.code) ?? 'error'
+    logDetachedRefusal(this.#deps.logger, {
+      requestId: id,
+      code: failure.code,
+      caller,
+      method: 'CONNECT',
+      host: target?.host,
+      port: target?.port,
+      rule,
+    })
+    const outcome = detachedOutcome(failure.code)
     void this.#deps.audit.recordQuietly({
       ...this.#connectEvent(req, attempt),
       type: refusalEventType(outcome),

@@ -4,6 +4,7 @@ import { ERRORS, type ErrorCode } from '../../../src/errors/codes.js'
 import { TokenStore } from '../../../src/identity/token-store.js'
 import type { AuditEvent } from '../../../src/audit/event.js'
 import { startEchoUpstream, type EchoUpstream } from '../../helpers/echo-upstream.js'
+import { parseLogLine } from '../../helpers/cli.js'
 import { basicAuth, rawRequest } from '../../helpers/raw-http.js'
 import { startTollgate, waitFor, type Harness } from '../../helpers/tollgate-harness.js'
 import { createUpstreamTls } from '../../helpers/upstream-tls.js'
@@ -22,6 +23,8 @@ interface CredentialCase {
   /** The credential header lines (each ending in CRLF) the hostile agent sends. */
   lines: (t: Tokens) => string
   code: ErrorCode
+  /** Whose valid token the case presents under another name: the agent on record. */
+  tokenOf?: 'bot' | 'other'
 }
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64')
@@ -70,26 +73,31 @@ const CASES: CredentialCase[] = [
     name: 'an empty agent name',
     lines: (t) => proxyAuth(basicAuth('', t.bot)),
     code: 'TOLLGATE_AUTH_AGENT_MISMATCH',
+    tokenOf: 'bot',
   },
   {
     name: "bot's token presented as other",
     lines: (t) => proxyAuth(basicAuth('other', t.bot)),
     code: 'TOLLGATE_AUTH_AGENT_MISMATCH',
+    tokenOf: 'bot',
   },
   {
     name: "other's token presented as bot",
     lines: (t) => proxyAuth(basicAuth('bot', t.other)),
     code: 'TOLLGATE_AUTH_AGENT_MISMATCH',
+    tokenOf: 'other',
   },
   {
     name: 'the agent name in another case',
     lines: (t) => proxyAuth(basicAuth('BOT', t.bot)),
     code: 'TOLLGATE_AUTH_AGENT_MISMATCH',
+    tokenOf: 'bot',
   },
   {
     name: 'the agent name with an encoded NUL',
     lines: (t) => proxyAuth(basicAuth('bot%00', t.bot)),
     code: 'TOLLGATE_AUTH_AGENT_MISMATCH',
+    tokenOf: 'bot',
   },
   ...[' ', '\t', '\0', '\r\n', '\u00a0'].map((char): CredentialCase => ({
     name: `the token followed by ${JSON.stringify(char)}`,
@@ -140,6 +148,7 @@ describe('hostile agent: proxy credentials are refused with a stable code, never
   let https: EchoUpstream
   let tg: Harness
   let tokens: Tokens
+  const tokenIds: Record<string, string> = {}
   /** Everything the relay answered, for the final leak sweep. */
   const answers: string[] = []
 
@@ -175,12 +184,11 @@ describe('hostile agent: proxy credentials are refused with a stable code, never
     const expiresAt = Date.now() + 1
     const expired = tg.issueToken('bot', 1)
     await waitFor(() => Date.now() > expiresAt + 1, 'the short token to expire')
-    tokens = {
-      bot: tg.issueToken('bot').token,
-      other: tg.issueToken('other').token,
-      revoked: revoked.token,
-      expired: expired.token,
-    }
+    const bot = tg.issueToken('bot')
+    const other = tg.issueToken('other')
+    tokenIds['bot'] = bot.id
+    tokenIds['other'] = other.id
+    tokens = { bot: bot.token, other: other.token, revoked: revoked.token, expired: expired.token }
   })
 
   after(async () => {
@@ -204,39 +212,58 @@ describe('hostile agent: proxy credentials are refused with a stable code, never
     return requestId
   }
 
-  /** The audit event of a refused credential: who is unknown, and never the borrowed agent. */
-  function assertRefusalEvent(event: AuditEvent, code: ErrorCode, method: string, what: string) {
+  /**
+   * The audit event of a refused credential: never the borrowed agent. Who asked is unknown,
+   * unless a valid token came under another agent's name: then the event names the token's own
+   * agent, its owner and team, and the token, so the operator sees whose token was misused.
+   */
+  function assertRefusalEvent(event: AuditEvent, credential: CredentialCase, method: string) {
+    const { code, name, tokenOf } = credential
     const unauthenticated = ERRORS[code].status === 407
-    assert.equal(event.type, unauthenticated ? 'auth.failed' : 'request.rejected', what)
-    assert.equal(event.decision, unauthenticated ? 'unauthenticated' : 'malformed', what)
-    assert.equal(event.code, code, what)
-    assert.equal(event.method, method, what)
-    assert.equal(event.agent, null, what)
-    assert.equal(event.token_id, null, what)
-    assert.equal(event.client, '127.0.0.1', what)
+    assert.equal(event.type, unauthenticated ? 'auth.failed' : 'request.rejected', name)
+    assert.equal(event.decision, unauthenticated ? 'unauthenticated' : 'malformed', name)
+    assert.equal(event.code, code, name)
+    assert.equal(event.method, method, name)
+    assert.equal(event.agent, tokenOf ?? null, name)
+    assert.equal(event.owner, tokenOf ? 'alice@example.com' : null, name)
+    assert.equal(event.team, tokenOf ? 'platform' : null, name)
+    assert.equal(event.token_id, tokenOf ? tokenIds[tokenOf] : null, name)
+    assert.equal(event.client, '127.0.0.1', name)
   }
+
+  /** The one decision line of a request, by its id. */
+  const decisionLineOf = (requestId: string) =>
+    tg.logs
+      .map(parseLogLine)
+      .filter((log) => log?.['event'] === 'request' && log['requestId'] === requestId)
 
   test('a forward request with bad credentials: its code, a challenge, an audit event, no upstream', async () => {
     const reached = http.received.length
-    for (const { name, lines, code } of CASES) {
+    for (const credential of CASES) {
+      const { name, lines, code } = credential
       const response = await send(forward('/open/x', lines(tokens)))
       const requestId = assertRefusal(response, code, name)
-      assertRefusalEvent(await eventOf(requestId), code, 'GET', name)
+      assertRefusalEvent(await eventOf(requestId), credential, 'GET')
+      const [line] = decisionLineOf(requestId)
+      assert.equal(line?.['agent'], credential.tokenOf, name)
     }
     assert.equal(http.received.length, reached, 'no refused request reached the upstream')
   })
 
   test('a CONNECT with bad credentials: the same code on the raw socket, audited, no tunnel', async () => {
     const reached = https.received.length
-    for (const { name, lines, code } of CASES) {
+    for (const credential of CASES) {
+      const { name, lines, code } = credential
       const response = await send(connect(lines(tokens)))
       const requestId = assertRefusal(response, code, name)
-      assertRefusalEvent(await eventOf(requestId), code, 'CONNECT', name)
+      assertRefusalEvent(await eventOf(requestId), credential, 'CONNECT')
+      const [line] = decisionLineOf(requestId)
+      assert.equal(line?.['agent'], credential.tokenOf, name)
     }
     assert.equal(https.received.length, reached)
   })
 
-  test('credentials the HTTP parser refuses are answered and recorded without an identity', async () => {
+  test('credentials the HTTP parser refuses are answered, recorded and logged without an identity', async () => {
     const parserRefused: Array<[string, ErrorCode]> = [
       [proxyAuth(`Basic ${'QUFB'.repeat(10_000)}`), 'TOLLGATE_HEADERS_TOO_LARGE'],
       [`Proxy-Authorization: Bearer ${tokens.bot}\rX: y\r\n`, 'TOLLGATE_MALFORMED_REQUEST'],
@@ -249,6 +276,20 @@ describe('hostile agent: proxy credentials are refused with a stable code, never
         assert.equal(event.type, 'request.rejected')
         assert.equal(event.code, code)
         assert.equal(event.agent, null)
+
+        const logged = decisionLineOf(requestId)
+        assert.equal(logged.length, 1, `one decision line for ${code}`)
+        const [line] = logged
+        assert.equal(line?.['level'], 40)
+        assert.equal(line?.['decision'], 'malformed')
+        assert.equal(line?.['code'], code)
+        assert.equal(line?.['status'], ERRORS[code].status)
+        assert.match(String(line?.['upstreamError']), /^HPE_/)
+        assert.equal(line?.['agent'], undefined)
+        const text = JSON.stringify(line)
+        for (const secret of [tokens.bot, tokens.bot.slice(4), 'QUFBQUFB']) {
+          assert.ok(!text.includes(secret), `the decision line holds no credential: ${text}`)
+        }
       }
     }
   })
@@ -299,8 +340,11 @@ describe('hostile agent: proxy credentials are refused with a stable code, never
     assert.equal(https.received.at(-1)?.headers['proxy-authorization'], undefined)
     tunnel.destroy()
 
-    const otherEvents = tg.auditEvents().filter((e) => e.agent === 'other')
-    assert.deepEqual(otherEvents, [], 'nothing was ever recorded as other')
+    // Other's token under bot's name is recorded as other's, refused; nothing else is.
+    const otherEvents = tg
+      .auditEvents()
+      .filter((e) => e.agent === 'other' && e.code !== 'TOLLGATE_AUTH_AGENT_MISMATCH')
+    assert.deepEqual(otherEvents, [], 'nothing was ever recorded as a request of other')
   })
 
   test('an agent cannot choose its request id: a forged one reaches neither answer nor trail', async () => {

@@ -102,14 +102,15 @@ export async function openPlain(port: number): Promise<WireClient> {
 /**
  * Opens `CONNECT authority` with the given header lines and, once the relay answers 200,
  * starts TLS inside it trusting the relay's CA. Rejects with the relay's answer otherwise.
+ * `proxy` is the relay's proxy port, or the path of a sandbox's UNIX socket.
  */
 export async function openTunnel(
-  proxyPort: number,
+  proxy: number | string,
   authority: string,
   headerLines: string,
   caPem: string,
 ): Promise<WireClient> {
-  const raw = netConnect(proxyPort, '127.0.0.1')
+  const raw = typeof proxy === 'number' ? netConnect(proxy, '127.0.0.1') : netConnect(proxy)
   raw.on('error', () => undefined)
   raw.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${headerLines}\r\n`)
   const reply = await new Promise<string>((resolve) =>
