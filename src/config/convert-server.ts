@@ -13,11 +13,18 @@ import {
   MAX_TIMER_MS,
 } from './defaults.js'
 import { convertLimits } from './convert-limits.js'
+import { exactHostProblem, normaliseHost } from './host-pattern.js'
 import { isDuration, parseDuration } from './duration.js'
 import type { IssueList } from './issue-list.js'
 import { formatListenAddress, parseListenAddress } from './listen-address.js'
-import type { RawDuration, RawListener, RawServer } from './raw-config.js'
-import type { DnsConfig, ListenConfig, ServerConfig, TimeoutsConfig } from './types.js'
+import type { RawControlListener, RawDuration, RawListener, RawServer } from './raw-config.js'
+import type {
+  ControlListenConfig,
+  DnsConfig,
+  ListenConfig,
+  ServerConfig,
+  TimeoutsConfig,
+} from './types.js'
 import type { ConfigPath } from './yaml-source.js'
 
 /** What converting a section needs: where relative paths start, and where problems go. */
@@ -36,7 +43,7 @@ export function convertServer(raw: RawServer = {}, ctx: ConvertContext): ServerC
     reverse: raw.reverse
       ? convertListener(raw.reverse, DEFAULT_REVERSE_LISTEN, 'reverse', ctx)
       : null,
-    control: convertListener(raw.control, DEFAULT_CONTROL_LISTEN, 'control', ctx),
+    control: convertControl(raw.control, ctx),
     timeouts: convertTimeouts(raw.timeouts ?? {}, ctx),
     shutdownGraceMs: convertShutdownGrace(raw.shutdownGrace, ctx),
     limits: convertLimits(raw.limits, ctx.issues),
@@ -81,6 +88,33 @@ function convertListener(
 
   ctx.issues.add(['server', name, 'listen'], parsed)
   return { ...fallback }
+}
+
+function convertControl(
+  raw: RawControlListener | undefined,
+  ctx: ConvertContext,
+): ControlListenConfig {
+  const listen = convertListener(raw, DEFAULT_CONTROL_LISTEN, 'control', ctx)
+  return { ...listen, hosts: convertControlHosts(raw?.hosts ?? [], ctx) }
+}
+
+/** `server.control.hosts`: exact names, compared as the listener canonicalises `Host`. */
+function convertControlHosts(raw: readonly string[], ctx: ConvertContext): string[] {
+  const hosts: string[] = []
+  raw.forEach((entry, i) => {
+    const host = normaliseHost(entry)
+    const problem = controlHostProblem(host)
+    if (problem === null) hosts.push(host)
+    else ctx.issues.add(['server', 'control', 'hosts', i], `"${entry}" ${problem}`)
+  })
+  return hosts
+}
+
+function controlHostProblem(host: string): string | null {
+  // Every address is answered already; listing one suggests a restriction that is not there.
+  if (isIP(host) !== 0)
+    return 'is an IP address: the control listener answers every IP address; list host names only'
+  return exactHostProblem(host)
 }
 
 function convertTimeouts(

@@ -13,11 +13,15 @@ export interface RawListener {
   listen?: string
 }
 
+export interface RawControlListener extends RawListener {
+  hosts?: string[]
+}
+
 export interface RawServer {
   stateDir?: string
   proxy?: RawListener
   reverse?: RawListener | null
-  control?: RawListener
+  control?: RawControlListener
   timeouts?: {
     connect?: RawDuration
     headers?: RawDuration

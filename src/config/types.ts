@@ -13,6 +13,15 @@ export interface ListenConfig {
   port: number
 }
 
+/** The control listener: where it listens, and which `Host` names it answers besides. */
+export interface ControlListenConfig extends ListenConfig {
+  /**
+   * Exact host names (lower case, no trailing dot) the listener answers, besides IP literals,
+   * `localhost` and the name it listens on: a Prometheus that scrapes it by a DNS name.
+   */
+  hosts: string[]
+}
+
 export interface TimeoutsConfig {
   /** Time to open a TCP (and TLS) connection to the upstream. */
   connectMs: number
@@ -72,7 +81,7 @@ export interface ServerConfig {
   stateDir: string
   proxy: ListenConfig
   reverse: ListenConfig | null
-  control: ListenConfig
+  control: ControlListenConfig
   timeouts: TimeoutsConfig
   /** How long a graceful shutdown waits for in-flight requests. */
   shutdownGraceMs: number

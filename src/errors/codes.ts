@@ -60,6 +60,11 @@ export const ERRORS = {
 
   // 421: the tunnel and the request inside it disagree about the host.
   TOLLGATE_MISDIRECTED: { status: 421, message: 'the request host does not match the tunnel' },
+  // 421 on the control listener: a `Host` it does not answer to, as a DNS-rebound page sends.
+  TOLLGATE_CONTROL_HOST_REFUSED: {
+    status: 421,
+    message: 'the control listener does not answer to this Host; see server.control.hosts',
+  },
 
   // 5xx: Tollgate or the upstream failed; the agent did nothing wrong.
   TOLLGATE_AUDIT_UNAVAILABLE: { status: 503, message: 'the audit trail cannot be written' },

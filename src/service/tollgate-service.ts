@@ -100,10 +100,14 @@ export class TollgateService {
     const tokens = new TokenStore(db, { cache: true })
     const relay = new Relay({ state, tokens, secrets, audit, upstreams, metrics, logger }, leaves)
     let service: TollgateService | null = null
-    const control = new ControlServer(metrics, {
-      ready: () => service !== null && !service.#stopping,
-      configVersion: () => state.current.version,
-    })
+    const control = new ControlServer(
+      metrics,
+      {
+        ready: () => service !== null && !service.#stopping,
+        configVersion: () => state.current.version,
+      },
+      { logger, hosts: () => state.current.loaded.config.server.control.hosts },
+    )
 
     const sandboxes = new SandboxManager({
       stateDir: server.stateDir,

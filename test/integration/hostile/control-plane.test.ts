@@ -137,7 +137,10 @@ describe('hostile agent: the control plane is out of reach', () => {
 
   test('the control listener serves GET /healthz and GET /metrics, and nothing of the sandbox API', async () => {
     const control = (method: string, path: string) =>
-      send(tg.controlPort, `${method} ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`)
+      send(
+        tg.controlPort,
+        `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n`,
+      )
     const health = await control('GET', '/healthz')
     assert.equal(health.status, 200)
     assert.deepEqual(Object.keys(JSON.parse(health.body) as object), ['status', 'config_version'])

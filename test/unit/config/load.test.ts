@@ -77,7 +77,7 @@ void describe('parseConfigText', () => {
       stateDir: '/etc/tollgate/state',
       proxy: { host: '127.0.0.1', port: 0 },
       reverse: { host: '::1', port: 8081 },
-      control: { host: 'localhost', port: 8082 },
+      control: { host: 'localhost', port: 8082, hosts: [] },
       timeouts: {
         connectMs: 500,
         headersMs: 120_000,
@@ -164,7 +164,7 @@ void describe('parseConfigText', () => {
       stateDir: '/srv/conf/.tollgate',
       proxy: { host: '127.0.0.1', port: 3128 },
       reverse: null,
-      control: { host: '127.0.0.1', port: 3130 },
+      control: { host: '127.0.0.1', port: 3130, hosts: [] },
       timeouts: {
         connectMs: 10_000,
         headersMs: 60_000,
@@ -197,6 +197,17 @@ void describe('parseConfigText', () => {
 
     assert.deepEqual(enabled, { host: '127.0.0.1', port: 3129 })
     assert.equal(disabled, null)
+  })
+
+  void test('control hosts are kept in lower case without a trailing dot', () => {
+    const text = 'version: 1\nserver:\n  control: { hosts: [Prometheus.Example., tollgate] }\n'
+    const { control } = load(text).config.server
+
+    assert.deepEqual(control, {
+      host: '127.0.0.1',
+      port: 3130,
+      hosts: ['prometheus.example', 'tollgate'],
+    })
   })
 
   void test('the hash names the exact bytes', () => {

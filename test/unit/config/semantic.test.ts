@@ -227,6 +227,29 @@ void describe('value checks', () => {
     ])
   })
 
+  void test('control hosts must be exact host names, each refusal naming its entry', () => {
+    const issues = issuesOf(
+      baseWithAppended(
+        'server:',
+        '  control:',
+        '    hosts:',
+        '      - prometheus.monitoring.svc',
+        '      - "*.example.com"',
+        '      - 10.0.0.5',
+        '      - "[::1]"',
+        '      - "bad name"',
+        '      - metrics.127',
+      ),
+    )
+    assert.deepEqual(issues, [
+      'tollgate.yaml:25:9: server.control.hosts[1]: "*.example.com" must be an exact host, not a pattern',
+      'tollgate.yaml:26:9: server.control.hosts[2]: "10.0.0.5" is an IP address: the control listener answers every IP address; list host names only',
+      'tollgate.yaml:27:9: server.control.hosts[3]: "[::1]" is an IP address: the control listener answers every IP address; list host names only',
+      'tollgate.yaml:28:9: server.control.hosts[4]: "bad name" is not a valid host name',
+      'tollgate.yaml:29:9: server.control.hosts[5]: "metrics.127" is neither an IP literal nor a host name',
+    ])
+  })
+
   void test('listen ports above 65535 are refused', () => {
     const issues = issuesOf(baseWithAppended('server: { proxy: { listen: "127.0.0.1:70000" } }'))
     assert.deepEqual(issues, [

@@ -85,6 +85,37 @@ void describe('schema refusals', () => {
     ])
   })
 
+  void test('hosts belongs to the control listener only, as a list of names', () => {
+    const issues = issuesOf(
+      baseWith({
+        1: [
+          'version: 1',
+          'server:',
+          '  proxy: { hosts: [tollgate] }',
+          '  reverse: { hosts: [tollgate] }',
+          '  control: { hosts: tollgate }',
+        ].join('\n'),
+      }),
+    )
+
+    assert.deepEqual(issues, [
+      'tollgate.yaml:3:12: server.proxy: unknown key "hosts"',
+      'tollgate.yaml:4:14: server.reverse: unknown key "hosts"',
+      'tollgate.yaml:5:21: server.control.hosts: must be a list',
+    ])
+  })
+
+  void test('control hosts may not be empty strings or repeat', () => {
+    const issues = issuesOf(
+      baseWith({ 1: 'version: 1\nserver:\n  control: { hosts: ["", tollgate, tollgate] }' }),
+    )
+
+    assert.deepEqual(issues, [
+      'tollgate.yaml:3:21: server.control.hosts: must not repeat an entry (entries 2 and 1 are the same)',
+      'tollgate.yaml:3:22: server.control.hosts[0]: must not be empty',
+    ])
+  })
+
   void test('all errors are reported, in file order', () => {
     const issues = issuesOf(
       baseWith({

@@ -68,7 +68,7 @@ export function config(parts: {
       stateDir: '/nonexistent',
       proxy: listen,
       reverse: null,
-      control: listen,
+      control: { ...listen, hosts: [] },
       timeouts: {
         connectMs: 1,
         headersMs: 1,
