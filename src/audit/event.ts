@@ -6,6 +6,7 @@ export type AuditEventType =
   | 'request.completed'
   | 'request.rejected'
   | 'auth.failed'
+  | 'refusals.suppressed'
   | 'token.issued'
   | 'token.revoked'
   | 'secret.set'

@@ -4,13 +4,22 @@ import {
   DEFAULT_DECODED_RESPONSE_BYTES,
   DEFAULT_REQUEST_BODY_BYTES,
   DEFAULT_TUNNELS_PER_AGENT,
+  DEFAULT_UNAUTHENTICATED_AUDIT,
   DEFAULT_UNAUTHENTICATED_CONNECTIONS,
   DEFAULT_UNAUTHENTICATED_PER_ADDRESS,
+  MAX_TIMER_MS,
 } from './defaults.js'
+import { isDuration, parseDuration } from './duration.js'
 import type { IssueList } from './issue-list.js'
-import type { RawLimits, RawRateLimit, RawSize } from './raw-config.js'
+import type {
+  RawDuration,
+  RawLimits,
+  RawRateLimit,
+  RawSize,
+  RawUnauthenticatedAudit,
+} from './raw-config.js'
 import { isSize, parseSize } from './size.js'
-import type { LimitsConfig, RateLimitConfig } from './types.js'
+import type { LimitsConfig, RateLimitConfig, UnauthenticatedAuditConfig } from './types.js'
 
 /** `server.limits` with its defaults. Caps that contradict each other are reported. */
 export function convertLimits(raw: RawLimits = {}, issues: IssueList): LimitsConfig {
@@ -34,6 +43,7 @@ export function convertLimits(raw: RawLimits = {}, issues: IssueList): LimitsCon
       'decodedResponse',
       issues,
     ),
+    unauthenticatedAudit: convertUnauthenticatedAudit(raw.unauthenticatedAudit, issues),
   }
 
   // Defaults are consistent; only values the operator wrote can contradict each other.
@@ -67,6 +77,41 @@ function convertSize(
   const bytes = parseSize(raw)
   if (bytes === 0) issues.add(path, 'must be greater than 0')
   return bytes
+}
+
+/**
+ * `limits.unauthenticatedAudit`; null turns the bound off, as it does `limits.rate`. The schema
+ * keeps `events` at 1 or more: 0 would read as "audit none of them", which no limit may mean.
+ */
+function convertUnauthenticatedAudit(
+  raw: RawUnauthenticatedAudit | null | undefined,
+  issues: IssueList,
+): UnauthenticatedAuditConfig | null {
+  if (raw === null) return null
+  const fallback = DEFAULT_UNAUTHENTICATED_AUDIT
+  return {
+    events: raw?.events ?? fallback.events,
+    intervalMs: convertInterval(raw?.interval, fallback.intervalMs, issues),
+  }
+}
+
+/** The summary interval: a timer's delay, so neither zero (a busy loop) nor past Node's range. */
+function convertInterval(
+  raw: RawDuration | undefined,
+  fallback: number,
+  issues: IssueList,
+): number {
+  if (raw === undefined) return fallback
+  const path = ['server', 'limits', 'unauthenticatedAudit', 'interval']
+  if (!isDuration(raw)) {
+    issues.add(path, 'must be a duration such as 500ms, 10s, 5m, 24h or 7d')
+    return fallback
+  }
+
+  const ms = parseDuration(raw)
+  if (ms === 0) issues.add(path, 'must be greater than 0')
+  if (ms > MAX_TIMER_MS) issues.add(path, 'must be at most 24d')
+  return ms
 }
 
 /**

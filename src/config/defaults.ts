@@ -1,4 +1,9 @@
-import type { ListenConfig, ServerConfig, TimeoutsConfig } from './types.js'
+import type {
+  ListenConfig,
+  ServerConfig,
+  TimeoutsConfig,
+  UnauthenticatedAuditConfig,
+} from './types.js'
 
 /**
  * Defaults for the `server` section of `tollgate.yaml`. Every listener binds to loopback by
@@ -62,6 +67,16 @@ export const DEFAULT_REQUEST_BODY_BYTES = 32 * 1024 ** 2
  * to gigabytes, so the decoded size is capped well above any real API answer.
  */
 export const DEFAULT_DECODED_RESPONSE_BYTES = 256 * 1024 ** 2
+
+/**
+ * Every refusal on record one by one (the audit promise) for anything short of a flood: a
+ * client, scanner or test suite probing the relay stays far below 100 refusals a second of one
+ * code, while a process reconnecting in a loop (thousands a second) is cut to that.
+ */
+export const DEFAULT_UNAUTHENTICATED_AUDIT: Readonly<UnauthenticatedAuditConfig> = {
+  events: 1000,
+  intervalMs: 10_000,
+}
 
 /** The audit promise in full (DESIGN.md: no audit, no egress) unless the operator trades it. */
 export const DEFAULT_AUDIT_DURABILITY: ServerConfig['audit']['durability'] = 'disk'

@@ -53,6 +53,12 @@ export interface RawLimits {
   rate?: RawRateLimit | null
   requestBody?: RawSize
   decodedResponse?: RawSize
+  unauthenticatedAudit?: RawUnauthenticatedAudit | null
+}
+
+export interface RawUnauthenticatedAudit {
+  events?: number
+  interval?: RawDuration
 }
 
 export interface RawPerson {

@@ -58,6 +58,20 @@ export interface LimitsConfig {
   requestBodyBytes: number
   /** Largest response body the relay decodes (to scrub it) before cutting it, in bytes. */
   decodedResponseBytes: number
+  /**
+   * How many refusals that name no agent are audited one by one, per source and code, before
+   * the rest are counted into one summary event; null: every one is audited alone.
+   */
+  unauthenticatedAudit: UnauthenticatedAuditConfig | null
+}
+
+/**
+ * The bound on audit events and decision lines for refusals that name no agent: per address
+ * group and code, the first `events` in each `intervalMs` are written one by one.
+ */
+export interface UnauthenticatedAuditConfig {
+  events: number
+  intervalMs: number
 }
 
 /** A token bucket: `burst` requests at once, refilled at `requestsPerSecond`. */

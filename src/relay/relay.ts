@@ -4,6 +4,8 @@ import type { Duplex } from 'node:stream'
 import type { ListenConfig, LoadedConfig } from '../config/types.js'
 import { ConnectionRegistry } from './connection-registry.js'
 import { RelayLimits } from './limits/relay-limits.js'
+import { recordRefusalSummary } from './limits/refusal-summary.js'
+import type { RefusalSummary } from './limits/unauthenticated-audit.js'
 import { RequestIdGenerator } from './exchange/request-id.js'
 import type { RelayDeps } from './exchange/exchange.js'
 import { createForwardProxy } from './listeners/forward-proxy.js'
@@ -44,7 +46,8 @@ export class Relay {
 
   constructor(deps: RelayDeps, leaves: LeafCache) {
     const config = () => deps.state.current.loaded.config
-    const limits = new RelayLimits(config, deps.upstreams.timeouts, deps.metrics.registry)
+    const report = (summary: RefusalSummary) => recordRefusalSummary(deps, summary)
+    const limits = new RelayLimits(config, deps.upstreams.timeouts, deps.metrics.registry, report)
     this.#deps = {
       ...deps,
       leaves,
@@ -126,6 +129,8 @@ export class Relay {
     await closed
     clearTimeout(timer)
     this.#deps.connections.cutAll()
+    // After the listeners, before the service records relay.stopped and closes the trail.
+    this.#deps.limits.close()
   }
 
   get openConnections(): number {

@@ -1,4 +1,5 @@
 import type { AuditDecision, AuditEventInput, AuditEventType } from '../../audit/event.js'
+import type { RelayLimits } from '../limits/relay-limits.js'
 import type { Exchange, RelayDeps } from './exchange.js'
 import { refusalEventType, refusalOutcome } from './outcome.js'
 import { redactQuery } from './redact-query.js'
@@ -21,7 +22,7 @@ export async function recordDecision(deps: RelayDeps, ex: Exchange): Promise<voi
  * Closes the books on an exchange: the audit event for how it ended, the one decision log
  * line, and the metrics. Called exactly once, when the response is finished or abandoned.
  */
-export function finishExchange(deps: RelayDeps, ex: Exchange): void {
+export function finishExchange(deps: RelayDeps & { limits: RelayLimits }, ex: Exchange): void {
   const outcome = outcomeOf(ex)
   // Once a request went upstream its decision is on record; whatever happened next (an
   // upstream failure, a placeholder caught in the body) is its completion. So is an allowed
@@ -32,12 +33,25 @@ export function finishExchange(deps: RelayDeps, ex: Exchange): void {
     ex.upstreamError ??= AGENT_LEFT_MID_BODY
   }
   const completed = ex.forwarded || abandoned
-  const type: AuditEventType = completed ? 'request.completed' : refusalEventType(outcome)
-  void deps.audit.recordQuietly(auditEvent(ex, type))
-
   const seconds = (performance.now() - ex.startedAt) / 1000
   deps.metrics.observeRequest(outcome, ex.listener, seconds)
+  // A refusal that names no agent may be one of a flood: past its source's share it is only
+  // counted, into the summary `UnauthenticatedAudit` writes when its interval ends.
+  if (!completed && !admitRefusal(deps.limits, ex)) return
+
+  const type: AuditEventType = completed ? 'request.completed' : refusalEventType(outcome)
+  void deps.audit.recordQuietly(auditEvent(ex, type))
   logDecision(deps, ex, outcome, seconds)
+}
+
+function admitRefusal(limits: RelayLimits, ex: Exchange): boolean {
+  if (ex.code === null) return true
+  return limits.unauthenticatedAudit.admit({
+    requestId: ex.id,
+    code: ex.code,
+    agent: ex.caller?.agent ?? null,
+    client: ex.req.socket.remoteAddress,
+  })
 }
 
 /** What the completion of an allowed request that never went upstream says about it. */

@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
+import type { AuditEventInput } from '../../audit/event.js'
 import type { ErrorCode } from '../../errors/codes.js'
 import { callerAuditFields, type Caller } from '../identify.js'
 import { sendDetachedError, sendSocketError } from '../http/error-response.js'
 import type { ListenerDeps } from './listener-deps.js'
 import { whenSocketFree } from './pipelining.js'
-import { detachedOutcome, logDetachedRefusal } from './refusal-log.js'
+import { detachedOutcome, recordDetachedRefusal } from './refusal-log.js'
 
 /**
  * Requests Node's parser refuses before the relay sees them (conflicting Content-Length and
@@ -61,7 +62,7 @@ function refuseUnparsed(deps: ListenerDeps, error: Error, code: ErrorCode, socke
   }
   const requestId = deps.ids.next()
   const upstreamError = parserCode(error)
-  void deps.audit.recordQuietly({
+  const event: AuditEventInput = {
     type: 'request.rejected',
     request_id: requestId,
     decision: detachedOutcome(code),
@@ -69,8 +70,8 @@ function refuseUnparsed(deps: ListenerDeps, error: Error, code: ErrorCode, socke
     upstream_error: upstreamError,
     client: remoteAddress(socket),
     policy_version: deps.state.current.version,
-  })
-  logDetachedRefusal(deps.logger, { requestId, code, upstreamError })
+  }
+  recordDetachedRefusal(deps, event, { requestId, code, upstreamError })
   sendSocketError(socket, { code, message: messageFor(code), requestId })
 }
 
@@ -87,7 +88,7 @@ export function refuseOverloadedConnect(
   socket.on('error', () => socket.destroy())
   const requestId = deps.ids.next()
   const code = 'TOLLGATE_OVERLOADED'
-  void deps.audit.recordQuietly({
+  const event: AuditEventInput = {
     type: 'request.rejected',
     request_id: requestId,
     decision: detachedOutcome(code),
@@ -95,8 +96,8 @@ export function refuseOverloadedConnect(
     method: 'CONNECT',
     client: req.socket.remoteAddress ?? null,
     policy_version: deps.state.current.version,
-  })
-  logDetachedRefusal(deps.logger, { requestId, code, method: 'CONNECT' })
+  }
+  recordDetachedRefusal(deps, event, { requestId, code, method: 'CONNECT' })
   sendDetachedError(socket, {
     code: 'TOLLGATE_OVERLOADED',
     message: 'the relay holds as many connections as it accepts; try again shortly',
@@ -128,7 +129,7 @@ function answerMisplacedConnect(
 ): void {
   const requestId = deps.ids.next()
   const code = 'TOLLGATE_MALFORMED_REQUEST'
-  void deps.audit.recordQuietly({
+  const event: AuditEventInput = {
     type: 'request.rejected',
     request_id: requestId,
     ...callerAuditFields(caller),
@@ -137,8 +138,8 @@ function answerMisplacedConnect(
     method: 'CONNECT',
     client: req.socket.remoteAddress ?? null,
     policy_version: deps.state.current.version,
-  })
-  logDetachedRefusal(deps.logger, { requestId, code, caller, method: 'CONNECT' })
+  }
+  recordDetachedRefusal(deps, event, { requestId, code, caller, method: 'CONNECT' })
   sendDetachedError(socket, { code, message: 'no tunnel is opened here', requestId })
 }
 

@@ -1,8 +1,9 @@
-import type { AuditDecision } from '../../audit/event.js'
+import type { AuditDecision, AuditEventInput } from '../../audit/event.js'
 import { ERRORS, type ErrorCode } from '../../errors/codes.js'
 import type { Logger } from '../../observability/logger.js'
 import { refusalOutcome } from '../exchange/outcome.js'
 import type { Caller } from '../identify.js'
+import type { ListenerDeps } from './listener-deps.js'
 
 /** What is known of a request the relay refused before it became an exchange. */
 export interface DetachedRefusal {
@@ -23,6 +24,26 @@ export interface DetachedRefusal {
  */
 export function detachedOutcome(code: ErrorCode): AuditDecision {
   return refusalOutcome(code) ?? 'error'
+}
+
+/**
+ * Records a refusal answered on the raw socket: its audit event and its decision line, unless
+ * it names no agent and its source has had its share of such records for now; then it is only
+ * counted, into the summary `UnauthenticatedAudit` writes (the same bound `finishExchange`
+ * applies to every other request).
+ */
+export function recordDetachedRefusal(
+  deps: ListenerDeps,
+  event: AuditEventInput,
+  refusal: DetachedRefusal,
+): void {
+  const { requestId, code, caller } = refusal
+  const agent = caller?.agent ?? null
+  const client = event.client
+  if (!deps.limits.unauthenticatedAudit.admit({ requestId, code, agent, client })) return
+
+  void deps.audit.recordQuietly(event)
+  logDetachedRefusal(deps.logger, refusal)
 }
 
 /**

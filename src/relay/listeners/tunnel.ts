@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net'
 import { TLSSocket } from 'node:tls'
 import type { Duplex } from 'node:stream'
+import type { AuditEventInput } from '../../audit/event.js'
 import { TollgateError, isTollgateError } from '../../errors/tollgate-error.js'
 import {
   callerAuditFields,
@@ -28,7 +29,7 @@ import { methodOf, requireHostAgreement } from './forward-proxy.js'
 import { httpServerOptions } from './server-options.js'
 import { handleUpgrade } from './upgrade.js'
 import { handleClientError, refuseMisplacedConnect } from './client-error.js'
-import { detachedOutcome, logDetachedRefusal } from './refusal-log.js'
+import { detachedOutcome, recordDetachedRefusal } from './refusal-log.js'
 
 /** What is known about a CONNECT so far, so a refusal can say who asked for what. */
 interface ConnectAttempt {
@@ -259,22 +260,22 @@ export class TunnelHandler {
     const { id, caller, target, rule } = attempt
     const body = { code: failure.code, message: failure.publicMessage, requestId: id, rule }
     sendDetachedError(socket, body)
-    logDetachedRefusal(this.#deps.logger, {
+    const outcome = detachedOutcome(failure.code)
+    const event: AuditEventInput = {
+      ...this.#connectEvent(req, attempt),
+      type: refusalEventType(outcome),
+      path: null,
+      decision: outcome,
+      code: failure.code,
+      rule,
+    }
+    recordDetachedRefusal(this.#deps, event, {
       requestId: id,
       code: failure.code,
       caller,
       method: 'CONNECT',
       host: target?.host,
       port: target?.port,
-      rule,
-    })
-    const outcome = detachedOutcome(failure.code)
-    void this.#deps.audit.recordQuietly({
-      ...this.#connectEvent(req, attempt),
-      type: refusalEventType(outcome),
-      path: null,
-      decision: outcome,
-      code: failure.code,
       rule,
     })
   }

@@ -89,6 +89,7 @@ export function config(parts: {
         rate: null,
         requestBodyBytes: 32 * 1024 ** 2,
         decodedResponseBytes: 256 * 1024 ** 2,
+        unauthenticatedAudit: { events: 1000, intervalMs: 10_000 },
       },
     },
     people: [],
