@@ -7,6 +7,9 @@ import { createHash, randomBytes } from 'node:crypto'
  */
 export const TOKEN_PREFIX = 'tgt_'
 
+/** Characters after the prefix: 32 bytes in base64url, without padding. */
+export const TOKEN_BODY_LENGTH = 43
+
 const TOKEN_PATTERN = /^tgt_[A-Za-z0-9_-]{43}$/
 const TOKEN_INSIDE = /tgt_[A-Za-z0-9_-]{43}/
 const TOKENS_INSIDE = /tgt_[A-Za-z0-9_-]{43}/g

@@ -4,7 +4,7 @@ import { connect } from 'node:net'
  * Sends bytes exactly as given and returns everything the server wrote until it closed or went
  * quiet. Ordinary clients quietly fix malformed requests; this one does not.
  */
-export function rawRequest(port: number, bytes: string, quietMs = 300): Promise<string> {
+export function rawRequest(port: number, bytes: string | Buffer, quietMs = 300): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1')
     const chunks: Buffer[] = []

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import { PassThrough, Transform, type Duplex, type Readable } from 'node:stream'
+import { Transform, type Duplex, type Readable } from 'node:stream'
 import { TollgateError } from '../../errors/tollgate-error.js'
 import { PlaceholderSwap, swapPlaceholder } from '../../secrets/placeholder-swap.js'
 import { Scrubber } from '../../secrets/scrubber.js'
@@ -8,6 +8,7 @@ import type { HeaderMap } from '../http/headers.js'
 import { bodyTooLarge, declaredLength } from '../limits/body-limit.js'
 import type { Exchange } from './exchange.js'
 import type { OverrideScanner } from './body-override.js'
+import { TokenWatch, holdsWholeToken } from './token-watch.js'
 
 /**
  * A body with a declared length up to this size is read whole when a placeholder is swapped in
@@ -78,6 +79,7 @@ export async function readSwappedBody(
 
   ex.bytesIn = raw.length
   if (body.stray.some((placeholder) => raw.includes(placeholder))) throw misuse()
+  if (holdsWholeToken(raw)) throw new TollgateError('TOLLGATE_TOKEN_EXFILTRATION')
   if (body.override) {
     const scanner = body.override.scanner()
     refuseOverrides(body, [...scanner.push(raw), ...scanner.end()])
@@ -100,15 +102,15 @@ function readWhole(req: IncomingMessage): Promise<Buffer | null> {
 
 /**
  * Streams the agent's body upstream as it arrives, counting the agent's bytes for the audit
- * record and against the size limit. Where placeholders of credentials not bound to this host
+ * record and against the size limit, and watching it for Tollgate tokens (`TokenWatch`: one
+ * aborts the request, like a token in a header). Where placeholders of credentials not bound to this host
  * exist, the body is watched for them: the bytes that could start one are held back, and a full
  * one aborts the request before it is sent (an exfiltration attempt, answered 403 like a
  * placeholder in a header). The allowing credential's placeholder is swapped on the way; the
  * length then changes, so the body goes chunked.
  */
 export function streamBody(ex: Exchange, body: RequestBody, headers: HeaderMap): Readable {
-  const inspected = body.stray.length > 0 || body.swap !== null || body.override !== null
-  const { first, last } = inspected ? inspectingChain(ex, body) : passThrough()
+  const { first, last } = inspectingChain(ex, body)
   if (body.swap !== null || body.coding !== null) delete headers['content-length']
   last.pause()
 
@@ -129,11 +131,6 @@ interface Chain {
   first: Duplex
   /** What is sent upstream; an error anywhere in the chain destroys it with that error. */
   last: Duplex
-}
-
-function passThrough(): Chain {
-  const stream = new PassThrough()
-  return { first: stream, last: stream }
 }
 
 /**
@@ -197,6 +194,7 @@ function inspectingBody(body: RequestBody): Transform {
   const watcher = body.stray.length > 0 ? new Scrubber(body.stray) : null
   const swap = body.swap ? new PlaceholderSwap(body.swap.placeholder, body.swap.secret) : null
   const overrides = body.override ? body.override.scanner() : null
+  const tokens = new TokenWatch()
   let held = EMPTY
   const release = (out: Buffer, final: boolean): Buffer => {
     if (!overrides) return out
@@ -214,16 +212,24 @@ function inspectingBody(body: RequestBody): Transform {
       }
       const seen = watcher ? watcher.push(chunk) : chunk
       if (watcher && watcher.replacements > 0) return done(misuse())
-      done(null, release(swap ? swap.push(seen) : seen, false))
-    },
-    flush(done) {
+      let clean: Buffer
       try {
-        if (overrides) refuseOverrides(body, overrides.end())
+        clean = tokens.push(seen)
       } catch (error) {
         return done(error as Error)
       }
-      const seen = watcher ? watcher.end() : EMPTY
-      done(null, release(swap ? Buffer.concat([swap.push(seen), swap.end()]) : seen, true))
+      done(null, release(swap ? swap.push(clean) : clean, false))
+    },
+    flush(done) {
+      let clean: Buffer
+      try {
+        if (overrides) refuseOverrides(body, overrides.end())
+        const seen = watcher ? watcher.end() : EMPTY
+        clean = Buffer.concat([tokens.push(seen), tokens.end()])
+      } catch (error) {
+        return done(error as Error)
+      }
+      done(null, release(swap ? Buffer.concat([swap.push(clean), swap.end()]) : clean, true))
     },
   })
 }

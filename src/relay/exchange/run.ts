@@ -74,17 +74,15 @@ function requestBody(
   limitBytes: number,
 ): RequestBody | null {
   if (!hasRequestBody(ex.req)) return null
-  // Most configurations have no placeholder credential; then only forms are looked into.
+  // Most configurations have no placeholder credential; then no body is searched for one.
   const withPlaceholders = state.placeholders.length > 0
   const stray = withPlaceholders ? strayPlaceholders(state, ex) : []
   const swap = withPlaceholders && credential ? bodySwap(credential) : null
   const scanner = overrideScannerFor(ex.req)
   const override = scanner ? { scanner, refuse: overrideRefusal(state, ex) } : null
-  if (stray.length === 0 && swap === null && override === null) {
-    return { stray, swap, coding: null, override, limitBytes, buffered: null }
-  }
 
-  // A coding the relay cannot undo would hide what it looks for from the check and the swap.
+  // Every body is watched for tokens (`TokenWatch`), and a coding the relay cannot undo would
+  // hide one, or a placeholder, from the watch and the swap.
   const coding = contentCodingOf(ex.req.headers['content-encoding'])
   if (coding === undefined) throw new TollgateError('TOLLGATE_BODY_ENCODING')
   return { stray, swap, coding, override, limitBytes, buffered: null }
