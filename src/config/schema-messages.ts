@@ -77,10 +77,15 @@ export class SchemaMessages {
 
   /**
    * Errors raised inside a `oneOf` branch are dropped: the `oneOf` error itself says what is
-   * wrong, and the branches only restate it.
+   * wrong, and the branches only restate it. A `oneOf` that only makes a value nullable (an
+   * object or `null`) is the other way round: its referenced branch says what is wrong with the
+   * object, and the `oneOf` error itself would only add a misleading line.
    */
   describe(errors: readonly ErrorObject[]): SchemaProblem[] {
-    return errors.filter((e) => !e.schemaPath.includes('/oneOf/')).map((e) => this.#describe(e))
+    return errors
+      .filter((e) => !e.schemaPath.includes('/oneOf/'))
+      .filter((e) => !(e.keyword === 'oneOf' && isNullableChoice(e.parentSchema)))
+      .map((e) => this.#describe(e))
   }
 
   #describe(error: ErrorObject): SchemaProblem {
@@ -111,6 +116,12 @@ export class SchemaMessages {
   }
 }
 
+/** A `oneOf` whose only alternative to its schema is `null`, such as `limits.rate`. */
+function isNullableChoice(schema: unknown): boolean {
+  const branches = (schema as { oneOf?: unknown[] } | undefined)?.oneOf ?? []
+  return branches.length === 2 && branches.some((b) => (b as { type?: unknown }).type === 'null')
+}
+
 function unknownKey(path: ConfigPath, key: string, parentSchema: unknown): SchemaProblem {
   const properties = (parentSchema as { properties?: object } | undefined)?.properties ?? {}
   const hint = didYouMean(key, Object.keys(properties))
@@ -138,18 +149,25 @@ function valueMessage(error: ErrorObject, path: ConfigPath): string {
       return `must be at least ${limit}`
     case 'maximum':
       return `must be at most ${limit}`
+    case 'exclusiveMinimum':
+      return `must be greater than ${limit}`
+    case 'exclusiveMaximum':
+      return `must be less than ${limit}`
     case 'minItems':
       return limit === 1 ? 'must not be empty' : `must have at least ${limit} entries`
     case 'minLength':
       return limit === 1 ? 'must not be empty' : `must be at least ${limit} characters`
     case 'uniqueItems':
-      return (
-        `must not repeat an entry ` +
-        `(entries ${String(params['j'])} and ${String(params['i'])} are the same)`
-      )
+      return `must not repeat an entry (entries ${sameEntries(params)} are the same)`
     default:
       return error.message ?? 'is invalid'
   }
+}
+
+/** The two indexes of a repeated entry, first one first. */
+function sameEntries(params: Record<string, unknown>): string {
+  const [first, second] = [Number(params['i']), Number(params['j'])].sort((a, b) => a - b)
+  return `${String(first)} and ${String(second)}`
 }
 
 function typeMessage(types: string, path: ConfigPath): string {

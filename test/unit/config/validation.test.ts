@@ -111,7 +111,7 @@ void describe('schema refusals', () => {
     )
 
     assert.deepEqual(issues, [
-      'tollgate.yaml:3:21: server.control.hosts: must not repeat an entry (entries 2 and 1 are the same)',
+      'tollgate.yaml:3:21: server.control.hosts: must not repeat an entry (entries 1 and 2 are the same)',
       'tollgate.yaml:3:22: server.control.hosts[0]: must not be empty',
     ])
   })
