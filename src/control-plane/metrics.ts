@@ -43,6 +43,15 @@ export class RelayMetrics {
     this.#duration.observe({ decision }, seconds)
   }
 
+  /**
+   * A request refused on the raw socket before it became an exchange (one Node's parser
+   * refused, a CONNECT refused): counted, without a duration, which would only say how fast a
+   * refusal is written.
+   */
+  countRefusal(decision: string, listener: string): void {
+    this.#requests.inc({ decision, listener })
+  }
+
   tunnelOpened(): void {
     this.#tunnels.inc()
   }

@@ -170,13 +170,15 @@ export class Relay {
     server.maxHeadersCount = 0
     server.on('connection', (socket: Socket) => this.#deps.limits.admitConnection(socket))
     server.on('request', (req, res) => handleReverseRequest(this.#deps, req, res))
-    server.on('clientError', (error, socket) => handleClientError(this.#deps, error, socket))
+    server.on('clientError', (error, socket) =>
+      handleClientError(this.#deps, 'reverse', error, socket),
+    )
     server.on('checkContinue', (req, res) => handleReverseRequest(this.#deps, req, res))
     // Node would answer other expectations with a bare 417 and drop a CONNECT without a word;
     // the relay answers both itself, with its JSON error and an audit event.
     server.on('checkExpectation', (req, res) => handleReverseRequest(this.#deps, req, res))
     server.on('connect', (req: IncomingMessage, socket: Duplex) =>
-      refuseMisplacedConnect(this.#deps, req, socket, null),
+      refuseMisplacedConnect(this.#deps, 'reverse', req, socket, null),
     )
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const identify = (ex: Exchange) => identifyReverse(this.#deps, ex)

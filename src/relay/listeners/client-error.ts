@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { AuditEventInput } from '../../audit/event.js'
 import type { ErrorCode } from '../../errors/codes.js'
+import type { ListenerKind } from '../exchange/exchange.js'
 import { callerAuditFields, type Caller } from '../identify.js'
 import { sendDetachedError, sendSocketError } from '../http/error-response.js'
 import type { ListenerDeps } from './listener-deps.js'
@@ -14,7 +15,12 @@ import { detachedOutcome, recordDetachedRefusal } from './refusal-log.js'
  * relay's JSON error with a stable code, an audit event and a decision log line, never Node's
  * bare 400 or a silent reset.
  */
-export function handleClientError(deps: ListenerDeps, error: Error, socket: Duplex): void {
+export function handleClientError(
+  deps: ListenerDeps,
+  listener: ListenerKind,
+  error: Error,
+  socket: Duplex,
+): void {
   socket.on('error', () => socket.destroy())
   const code = codeFor(error)
   if (code === 'TOLLGATE_REQUEST_TIMEOUT') deps.limits.metrics.timedOut('head')
@@ -27,7 +33,7 @@ export function handleClientError(deps: ListenerDeps, error: Error, socket: Dupl
     return
   }
 
-  const refuse = () => refuseUnparsed(deps, error, code, socket)
+  const refuse = () => refuseUnparsed(deps, listener, error, code, socket)
   const pending = currentResponse(socket)
   // The bad bytes are the body of the request being answered: that request is broken. Raw
   // bytes written after its answer has begun would land in the middle of it.
@@ -55,7 +61,13 @@ export function handleClientError(deps: ListenerDeps, error: Error, socket: Dupl
   })
 }
 
-function refuseUnparsed(deps: ListenerDeps, error: Error, code: ErrorCode, socket: Duplex): void {
+function refuseUnparsed(
+  deps: ListenerDeps,
+  listener: ListenerKind,
+  error: Error,
+  code: ErrorCode,
+  socket: Duplex,
+): void {
   if (!socket.writable) {
     socket.destroy()
     return
@@ -71,7 +83,7 @@ function refuseUnparsed(deps: ListenerDeps, error: Error, code: ErrorCode, socke
     client: remoteAddress(socket),
     policy_version: deps.state.current.version,
   }
-  recordDetachedRefusal(deps, event, { requestId, code, upstreamError })
+  recordDetachedRefusal(deps, event, { requestId, code, listener, upstreamError })
   sendSocketError(socket, { code, message: messageFor(code), requestId })
 }
 
@@ -97,7 +109,7 @@ export function refuseOverloadedConnect(
     client: req.socket.remoteAddress ?? null,
     policy_version: deps.state.current.version,
   }
-  recordDetachedRefusal(deps, event, { requestId, code, method: 'CONNECT' })
+  recordDetachedRefusal(deps, event, { requestId, code, listener: 'forward', method: 'CONNECT' })
   sendDetachedError(socket, {
     code: 'TOLLGATE_OVERLOADED',
     message: 'the relay holds as many connections as it accepts; try again shortly',
@@ -113,16 +125,18 @@ export function refuseOverloadedConnect(
  */
 export function refuseMisplacedConnect(
   deps: ListenerDeps,
+  listener: ListenerKind,
   req: IncomingMessage,
   socket: Duplex,
   caller: Caller | null,
 ): void {
   socket.on('error', () => socket.destroy())
-  whenSocketFree(socket, () => answerMisplacedConnect(deps, req, socket, caller))
+  whenSocketFree(socket, () => answerMisplacedConnect(deps, listener, req, socket, caller))
 }
 
 function answerMisplacedConnect(
   deps: ListenerDeps,
+  listener: ListenerKind,
   req: IncomingMessage,
   socket: Duplex,
   caller: Caller | null,
@@ -139,7 +153,7 @@ function answerMisplacedConnect(
     client: req.socket.remoteAddress ?? null,
     policy_version: deps.state.current.version,
   }
-  recordDetachedRefusal(deps, event, { requestId, code, caller, method: 'CONNECT' })
+  recordDetachedRefusal(deps, event, { requestId, code, listener, caller, method: 'CONNECT' })
   sendDetachedError(socket, { code, message: 'no tunnel is opened here', requestId })
 }
 

@@ -50,7 +50,7 @@ export function createForwardProxy(deps: ListenerDeps, identifier: CallerIdentif
       else tunnels.handleConnect(req, socket, head)
     })
   })
-  server.on('clientError', (error, socket) => handleClientError(deps, error, socket))
+  server.on('clientError', (error, socket) => handleClientError(deps, 'forward', error, socket))
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const identify = (ex: Exchange) => identifyForward(deps, identifier, ex)
     handleUpgrade(deps, 'forward', identify, req, socket, head)

@@ -2,6 +2,7 @@ import type { AuditDecision, AuditEventInput } from '../../audit/event.js'
 import { ERRORS, type ErrorCode } from '../../errors/codes.js'
 import type { Logger } from '../../observability/logger.js'
 import { refusalOutcome } from '../exchange/outcome.js'
+import type { ListenerKind } from '../exchange/exchange.js'
 import type { Caller } from '../identify.js'
 import type { ListenerDeps } from './listener-deps.js'
 
@@ -9,6 +10,8 @@ import type { ListenerDeps } from './listener-deps.js'
 export interface DetachedRefusal {
   requestId: string
   code: ErrorCode
+  /** The listener it came in on, for `tollgate_requests_total`. */
+  listener: ListenerKind
   caller?: Caller | null
   method?: string
   host?: string | undefined
@@ -40,6 +43,7 @@ export function recordDetachedRefusal(
   const { requestId, code, caller } = refusal
   const agent = caller?.agent ?? null
   const client = event.client
+  deps.metrics.countRefusal(detachedOutcome(code), refusal.listener)
   if (!deps.limits.unauthenticatedAudit.admit({ requestId, code, agent, client })) return
 
   void deps.audit.recordQuietly(event)

@@ -67,9 +67,11 @@ export class TunnelHandler {
     this.#inner.on('checkContinue', (req, res) => this.#handleInner(req, res))
     this.#inner.on('checkExpectation', (req, res) => this.#handleInner(req, res))
     this.#inner.on('connect', (req: IncomingMessage, socket: Duplex) => {
-      refuseMisplacedConnect(deps, req, socket, this.#callerOf(socket))
+      refuseMisplacedConnect(deps, 'tunnel', req, socket, this.#callerOf(socket))
     })
-    this.#inner.on('clientError', (error, socket) => handleClientError(deps, error, socket))
+    this.#inner.on('clientError', (error, socket) =>
+      handleClientError(deps, 'tunnel', error, socket),
+    )
     this.#inner.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       handleUpgrade(deps, 'tunnel', (ex) => this.#identifyInner(ex), req, socket, head),
     )
@@ -272,6 +274,7 @@ export class TunnelHandler {
     recordDetachedRefusal(this.#deps, event, {
       requestId: id,
       code: failure.code,
+      listener: 'forward',
       caller,
       method: 'CONNECT',
       host: target?.host,

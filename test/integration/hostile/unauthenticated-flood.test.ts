@@ -188,9 +188,12 @@ describe('a flood of refusals that name no agent is bounded in the trail and the
   test('CONNECTs refused before identification are bounded the same way', async () => {
     const target = `127.0.0.1:${upstream.port}`
     const connect = `CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`
+    const sample = 'tollgate_requests_total{decision="unauthenticated",listener="forward"}'
+    const counted = await metricValue(tg.controlPort, sample)
     const clients = await burst(tg.proxyPort, '127.0.0.2', Array(8).fill(connect) as string[])
     const answers = clients.map(answerOf)
     assert.ok(answers.every((a) => a.status === 407 && a.bodyAgrees))
+    assert.equal(await metricValue(tg.controlPort, sample), counted + 8, 'every one is counted')
 
     const summary = await summaryFor(tg, '127.0.0.2')
     const recorded = eventsOf(tg, new Set(answers.map((a) => a.requestId)))
@@ -204,9 +207,12 @@ describe('a flood of refusals that name no agent is bounded in the trail and the
     const smuggle =
       `POST http://${target}/x HTTP/1.1\r\nHost: ${target}\r\n` +
       'Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'
+    const sample = 'tollgate_requests_total{decision="malformed",listener="forward"}'
+    const counted = await metricValue(tg.controlPort, sample)
     const clients = await burst(tg.proxyPort, '127.0.0.3', Array(8).fill(smuggle) as string[])
     const answers = clients.map(answerOf)
     assert.ok(answers.every((a) => a.code === 'TOLLGATE_MALFORMED_REQUEST' && a.bodyAgrees))
+    assert.equal(await metricValue(tg.controlPort, sample), counted + 8, 'every one is counted')
 
     const summary = await summaryFor(tg, '127.0.0.3')
     const recorded = eventsOf(tg, new Set(answers.map((a) => a.requestId)))
