@@ -6,6 +6,7 @@ import { ERRORS, type ErrorCode } from '../../errors/codes.js'
 import { TollgateError, isTollgateError } from '../../errors/tollgate-error.js'
 import { scrubHeaders } from '../../secrets/scrubber.js'
 import { sendError } from '../http/error-response.js'
+import { isReservedHeader } from '../http/headers.js'
 import { joinScrubbed } from '../websocket/join-scrubbed.js'
 import type { Exchange, RelayDeps } from './exchange.js'
 import { prepareUpstream, type Outgoing } from './forward.js'
@@ -96,6 +97,8 @@ function joinSockets(
   const { socket, head } = upgrade
   ex.res.detachSocket(socket as Socket)
   const out: Record<string, string | string[] | undefined> = { ...headers }
+  // The 101 keeps its Connection and Upgrade, but not headers that would pass for the relay's.
+  for (const name of Object.keys(out)) if (isReservedHeader(name)) delete out[name]
   scrubHeaders(out, scrub)
 
   const lines = Object.entries(out).flatMap(([name, value]) =>

@@ -30,6 +30,11 @@ const HOP_BY_HOP = new Set([
  */
 const RESERVED_PREFIX = 'tollgate-'
 
+/** Whether a header is one of the relay's own, never passed on from either side. */
+export function isReservedHeader(name: string): boolean {
+  return name.toLowerCase().startsWith(RESERVED_PREFIX)
+}
+
 /** What a message without a `Connection` header names: nothing, and nothing to allocate. */
 const NO_TOKENS: ReadonlySet<string> = new Set()
 

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocket, WebSocketServer } from 'ws'
 import { basicAuth, headerOf, rawRequest, statusOf } from '../../helpers/raw-http.js'
@@ -40,6 +40,8 @@ describe('WebSocket upgrades pass only where a rule allows them', () => {
   before(async () => {
     upstream = createServer((_req, res) => res.end('plain'))
     wss = new WebSocketServer({ server: upstream })
+    // An upstream that dresses its 101 up with the relay's own headers, beside one of its own.
+    wss.on('headers', (headers) => headers.push('Tollgate-Error: TOLLGATE_FAKE', 'X-Kept: 1'))
     wss.on('connection', (socket) =>
       socket.on('message', (data) => socket.send(`echo:${(data as Buffer).toString()}`)),
     )
@@ -60,6 +62,8 @@ describe('WebSocket upgrades pass only where a rule allows them', () => {
   test('a real ws client talks to the upstream through a reverse route', async () => {
     const url = `ws://127.0.0.1:${tg.reversePort}/live/ws/chat`
     const socket = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } })
+    let answer: IncomingMessage | null = null
+    socket.once('upgrade', (response) => (answer = response))
     const reply = await new Promise<string>((resolve, reject) => {
       socket.once('open', () => socket.send('hello'))
       socket.once('message', (data: Buffer) => resolve(data.toString()))
@@ -67,6 +71,10 @@ describe('WebSocket upgrades pass only where a rule allows them', () => {
     })
     assert.equal(reply, 'echo:hello')
     socket.close()
+
+    const headers = (answer as IncomingMessage | null)?.headers ?? {}
+    assert.equal(headers['x-kept'], '1', 'the upstream’s own headers pass')
+    assert.equal(headers['tollgate-error'], undefined, 'the relay’s reserved headers do not')
   })
 
   test('an upgrade on a rule without websocket: true is refused with 403', async () => {
