@@ -27,7 +27,10 @@ export function isTokenShaped(value: string): boolean {
   return TOKEN_PATTERN.test(value)
 }
 
-/** Whether a longer text holds something token-shaped; the prefix test keeps the usual case cheap. */
+/**
+ * Whether a longer text holds something token-shaped; the prefix test keeps the usual case
+ * cheap.
+ */
 export function holdsToken(text: string): boolean {
   return text.includes(TOKEN_PREFIX) && TOKEN_INSIDE.test(text)
 }

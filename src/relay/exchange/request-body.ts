@@ -103,11 +103,11 @@ function readWhole(req: IncomingMessage): Promise<Buffer | null> {
 /**
  * Streams the agent's body upstream as it arrives, counting the agent's bytes for the audit
  * record and against the size limit, and watching it for Tollgate tokens (`TokenWatch`: one
- * aborts the request, like a token in a header). Where placeholders of credentials not bound to this host
- * exist, the body is watched for them: the bytes that could start one are held back, and a full
- * one aborts the request before it is sent (an exfiltration attempt, answered 403 like a
- * placeholder in a header). The allowing credential's placeholder is swapped on the way; the
- * length then changes, so the body goes chunked.
+ * aborts the request, like a token in a header). Where placeholders of credentials not bound
+ * to this host exist, the body is watched for them too: the bytes that could start one are held
+ * back, and a full one aborts the request before it is sent (an exfiltration attempt, answered
+ * 403 like a placeholder in a header). The allowing credential's placeholder is swapped on the
+ * way; the length then changes, so the body goes chunked.
  */
 export function streamBody(ex: Exchange, body: RequestBody, headers: HeaderMap): Readable {
   const { first, last } = inspectingChain(ex, body)
