@@ -9,6 +9,13 @@ import { addressGroup } from './address-group.js'
  */
 export const MAX_REFUSAL_GROUPS = 10_000
 
+/**
+ * How many sources' shares may be recorded one by one in one interval, all sources together.
+ * A local process can speak from any of 127.0.0.0/8's sixteen million addresses, so a share
+ * per source alone would bound nothing; past this, every source's refusals go into summaries.
+ */
+export const TOTAL_SHARES = 10
+
 /** The group of refusals from sockets without an address (a sandbox's UNIX socket). */
 const NO_ADDRESS = 'unix'
 
@@ -78,6 +85,8 @@ export class UnauthenticatedAudit {
   #maxGroups: number
   #groups = new Map<string, Group>()
   #overflow: Group | null = null
+  /** Refusals recorded one by one in this interval, all groups together. */
+  #recorded = 0
   #timer: NodeJS.Timeout | null = null
   #closed = false
 
@@ -102,8 +111,9 @@ export class UnauthenticatedAudit {
     if (settings === null || this.#closed || !isBounded(refusal)) return true
 
     const group = this.#groupOf(refusal, settings.intervalMs)
-    if (group.recorded < settings.events) {
+    if (group.recorded < settings.events && this.#recorded < settings.events * TOTAL_SHARES) {
       group.recorded++
+      this.#recorded++
       return true
     }
     this.#leaveOut(group, refusal)
@@ -118,6 +128,7 @@ export class UnauthenticatedAudit {
     if (this.#overflow !== null) groups.push(this.#overflow)
     this.#groups.clear()
     this.#overflow = null
+    this.#recorded = 0
 
     for (const { key, recorded, left } of groups) {
       if (left === null) continue

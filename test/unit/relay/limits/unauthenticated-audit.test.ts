@@ -6,6 +6,7 @@ import type { ErrorCode } from '../../../../src/errors/codes.js'
 import { addressGroup } from '../../../../src/relay/limits/address-group.js'
 import { describeAddressGroup } from '../../../../src/relay/limits/refusal-summary.js'
 import {
+  TOTAL_SHARES,
   UnauthenticatedAudit,
   type Refusal,
   type RefusalSummary,
@@ -142,6 +143,23 @@ void describe('UnauthenticatedAudit', () => {
       summaries.filter((s) => !s.overflow).map((s) => s.addressGroup),
       [addressGroup('10.0.0.1')],
     )
+  })
+
+  void test('all sources together record at most TOTAL_SHARES shares an interval', () => {
+    const { audit, summaries, refuse } = bound()
+    const sources = Array.from({ length: TOTAL_SHARES + 5 }, (_, i) => `127.0.${i}.1`)
+    const admitted = sources.flatMap((source) => [refuse(source), refuse(source)])
+    assert.equal(admitted.filter(Boolean).length, TOTAL_SHARES * LONG.events)
+    assert.deepEqual(
+      admitted.slice(-10),
+      times(10, () => false),
+      'the late sources are summarised',
+    )
+
+    audit.flush()
+    assert.equal(summaries.length, 5)
+    assert.ok(summaries.every((s) => s.count === 2 && s.recorded === 0))
+    assert.equal(refuse('127.0.0.1'), true, 'a new interval has a new total')
   })
 
   void test('a socket without an address is one source of its own', () => {
