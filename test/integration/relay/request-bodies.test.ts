@@ -196,6 +196,24 @@ describe('request bodies: placeholder swap, size limit, decoded response limit',
     }
   })
 
+  test('a token in a small body read whole for its swap is refused, nothing sent', async () => {
+    const before = http.received.length
+    const body = JSON.stringify({ key: PLACEHOLDER, leak: token })
+    const res = await sendThroughProxy(
+      tg.proxyPort,
+      url('/placeholder/token'),
+      auth,
+      [Buffer.from(body)],
+      {
+        'content-length': Buffer.byteLength(body),
+        'content-type': 'application/json',
+      },
+    )
+    assert.equal(res.status, 403)
+    assert.equal(res.headers['tollgate-error'], 'TOLLGATE_TOKEN_EXFILTRATION')
+    assert.equal(http.received.length, before, 'the upstream never got the request')
+  })
+
   test("another credential's placeholder is caught inside a compressed body", async () => {
     const before = http.received.length
     const body = gzipSync(JSON.stringify({ steal: STRAY, pad: 'y'.repeat(50_000) }))
