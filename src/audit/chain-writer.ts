@@ -40,17 +40,27 @@ type InsertRow = [number, string, ...PreparedEvent['columns'], string, string, s
 
 /** Serialises an event for `ChainWriter.append`. Throws if `detail` is not representable. */
 export function prepareEvent(event: AuditEventInput): PreparedEvent {
-  return {
-    tail: canonicalTail(event),
-    columns: [
-      event.type,
-      event.request_id ?? null,
-      event.agent ?? null,
-      event.owner ?? null,
-      event.decision ?? null,
-      event.host ?? null,
-    ],
-  }
+  return { tail: canonicalTail(event), columns: columnsOf(event) }
+}
+
+function columnsOf(event: AuditEventInput): PreparedEvent['columns'] {
+  return [
+    event.type,
+    event.request_id ?? null,
+    event.agent ?? null,
+    event.owner ?? null,
+    event.decision ?? null,
+    event.host ?? null,
+  ]
+}
+
+/**
+ * The event `prepareEvent` made of a tail, again: for the writer thread, which is sent the
+ * tails alone (one string per batch is far cheaper to pass between threads than an object per
+ * event) and reads the indexed columns back out of them off the relay's thread.
+ */
+export function preparedFromTail(tail: string): PreparedEvent {
+  return { tail, columns: columnsOf(JSON.parse(`{${tail}`) as AuditEventInput) }
 }
 
 /**

@@ -34,7 +34,9 @@ export class WorkerChainSink implements ChainSink {
   }
 
   append(events: readonly PreparedEvent[], time: Date): Promise<void> {
-    return this.#ask<void>({ events, time: time.toISOString() })
+    // A tail is canonical JSON, which never holds a raw line break: one line per event.
+    const tails = events.map((event) => event.tail).join('\n')
+    return this.#ask<void>({ tails, time: time.toISOString() })
   }
 
   /** The writer connection's `PRAGMA synchronous` (2: FULL, 1: NORMAL), for tests and checks. */
