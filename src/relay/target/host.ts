@@ -14,6 +14,24 @@ const NUMERIC_LABEL = /^(?:0x[0-9a-f]*|[0-9]+)$/
  * but spells no address is refused.
  */
 export function canonicalHost(raw: string): string {
+  const known = READ_HOSTS.get(raw)
+  if (known !== undefined) return known
+
+  const host = readHost(raw)
+  if (READ_HOSTS.size >= MAX_READ_HOSTS) READ_HOSTS.clear()
+  READ_HOSTS.set(raw, host)
+  return host
+}
+
+/**
+ * Hosts already read, as spelled: an agent asks for the same few hosts over and over, twice a
+ * request (target and `Host`), and `domainToASCII` is the costly step. Only hosts that read
+ * cleanly are kept, and the map starts over when full, so junk cannot grow it.
+ */
+const READ_HOSTS = new Map<string, string>()
+const MAX_READ_HOSTS = 1024
+
+function readHost(raw: string): string {
   if (raw.startsWith('[') && raw.endsWith(']')) return canonicalIPv6(raw.slice(1, -1))
   if (raw.length === 0 || raw.length > 253 + 1) throw badHost('empty or too long')
 

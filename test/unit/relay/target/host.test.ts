@@ -98,6 +98,17 @@ describe('canonicalHost fixtures', () => {
     const raw = ('ü'.repeat(50) + '.').repeat(5) + 'de'
     assertRefused(() => canonicalHost(raw), 'TOLLGATE_BAD_HOST', raw)
   })
+
+  // Hosts read once are remembered; a refused one must be refused every time, not remembered.
+  test('a host read again reads the same, and a refused one is refused again', () => {
+    for (const raw of ['Example.COM.', '0x7f.1', 'bücher.de', '[0:0::1]']) {
+      assert.equal(canonicalHost(raw), canonicalHost(raw), raw)
+    }
+    for (const raw of ['a..b', '1.2.3.999', 'x.123']) {
+      assert.throws(() => canonicalHost(raw), raw)
+      assert.throws(() => canonicalHost(raw), raw)
+    }
+  })
 })
 
 // Labels of letters, digits, '-', '_' and a few non-ASCII letters, in random case, short
