@@ -2,7 +2,8 @@ import { TollgateError } from '../errors/tollgate-error.js'
 import { createSilentLogger, type Logger } from '../observability/logger.js'
 import type { Database } from '../store/database.js'
 import { rowToEvent } from './audit-filter.js'
-import { ChainWriter, prepareEvent, type PreparedEvent } from './chain-writer.js'
+import { ChainWriter, prepareEvent } from './chain-writer.js'
+import { canonicalTail } from './hash-chain.js'
 import { InlineChainSink, type ChainSink } from './chain-sink.js'
 import type { AuditEvent, AuditEventInput } from './event.js'
 
@@ -22,7 +23,8 @@ export interface AuditLogOptions {
 
 /** Events recorded in one event-loop turn: committed together, settled together. */
 interface Batch {
-  events: PreparedEvent[]
+  /** Each event's `canonicalTail`: all the sink needs, and cheap to pass to another thread. */
+  events: string[]
   done: Promise<void>
   resolve: () => void
   reject: (error: TollgateError) => void
@@ -117,10 +119,10 @@ export class AuditLog {
       throw new TollgateError('TOLLGATE_AUDIT_UNAVAILABLE', 'the audit log is closed')
     }
 
-    const prepared = serialise(event)
+    const tail = serialise(canonicalTail, event)
     const batch = this.#batch ?? this.#openBatch()
     if (urgent) this.#commitSoon()
-    batch.events.push(prepared)
+    batch.events.push(tail)
 
     // A full batch goes at once, which also bounds how much a burst can hold in memory.
     if (batch.events.length >= this.#maxBatch) this.#commit()
@@ -187,7 +189,7 @@ export class AuditLog {
  * a single change (a token issued, a secret set) and exits; throws TOLLGATE_AUDIT_UNAVAILABLE.
  */
 export function recordSync(db: Database, event: AuditEventInput, now = new Date()): AuditEvent {
-  const prepared = serialise(event)
+  const prepared = serialise(prepareEvent, event)
 
   let link
   try {
@@ -199,9 +201,9 @@ export function recordSync(db: Database, event: AuditEventInput, now = new Date(
   return rowToEvent({ seq: link.seq, body: link.body, prev_hash: link.prevHash, hash: link.hash })
 }
 
-function serialise(event: AuditEventInput): PreparedEvent {
+function serialise<T>(form: (event: AuditEventInput) => T, event: AuditEventInput): T {
   try {
-    return prepareEvent(event)
+    return form(event)
   } catch (cause) {
     throw new TollgateError('TOLLGATE_AUDIT_UNAVAILABLE', 'the audit event cannot be serialised', {
       cause,

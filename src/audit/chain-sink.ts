@@ -1,5 +1,5 @@
 import type { Database } from '../store/database.js'
-import { ChainWriter, type PreparedEvent } from './chain-writer.js'
+import { ChainWriter, preparedFromTail } from './chain-writer.js'
 
 /**
  * Where a batch of prepared events is appended to the hash chain. The relay uses the worker
@@ -7,8 +7,11 @@ import { ChainWriter, type PreparedEvent } from './chain-writer.js'
  * inline one.
  */
 export interface ChainSink {
-  /** Resolves once the batch is durable; rejects if it was not written. */
-  append(events: readonly PreparedEvent[], time: Date): Promise<void>
+  /**
+   * Appends events given as their tails (`canonicalTail`: the canonical JSON minus seq and
+   * time). Resolves once the batch is durable; rejects if it was not written.
+   */
+  append(tails: readonly string[], time: Date): Promise<void>
   close(): Promise<void>
 }
 
@@ -20,9 +23,9 @@ export class InlineChainSink implements ChainSink {
     this.#writer = new ChainWriter(db)
   }
 
-  append(events: readonly PreparedEvent[], time: Date): Promise<void> {
+  append(tails: readonly string[], time: Date): Promise<void> {
     try {
-      this.#writer.append(events, time)
+      this.#writer.append(tails.map(preparedFromTail), time)
       return Promise.resolve()
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)))

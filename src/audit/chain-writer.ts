@@ -55,9 +55,9 @@ function columnsOf(event: AuditEventInput): PreparedEvent['columns'] {
 }
 
 /**
- * The event `prepareEvent` made of a tail, again: for the writer thread, which is sent the
- * tails alone (one string per batch is far cheaper to pass between threads than an object per
- * event) and reads the indexed columns back out of them off the relay's thread.
+ * The event `prepareEvent` makes, from its tail alone. The relay's thread hands its sink only
+ * the tails (one string per batch is far cheaper to pass between threads than an object per
+ * event), and the indexed columns are read back out of them where the batch is written.
  */
 export function preparedFromTail(tail: string): PreparedEvent {
   return { tail, columns: columnsOf(JSON.parse(`{${tail}`) as AuditEventInput) }

@@ -1,6 +1,5 @@
 import { Worker } from 'node:worker_threads'
 import type { ChainSink } from './chain-sink.js'
-import type { PreparedEvent } from './chain-writer.js'
 
 interface Pending<T> {
   resolve: (value: T) => void
@@ -33,10 +32,9 @@ export class WorkerChainSink implements ChainSink {
     this.#durable = options.durable ?? true
   }
 
-  append(events: readonly PreparedEvent[], time: Date): Promise<void> {
+  append(tails: readonly string[], time: Date): Promise<void> {
     // A tail is canonical JSON, which never holds a raw line break: one line per event.
-    const tails = events.map((event) => event.tail).join('\n')
-    return this.#ask<void>({ tails, time: time.toISOString() })
+    return this.#ask<void>({ tails: tails.join('\n'), time: time.toISOString() })
   }
 
   /** The writer connection's `PRAGMA synchronous` (2: FULL, 1: NORMAL), for tests and checks. */

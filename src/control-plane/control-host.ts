@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import { isIP } from 'node:net'
+import { singleHeader } from '../relay/http/headers.js'
 import { parseAuthority } from '../relay/target/authority.js'
 
 /**
@@ -8,12 +9,10 @@ import { parseAuthority } from '../relay/target/authority.js'
  * `127.1` and `[0::1]:3130` mean here exactly what they mean to policy.
  */
 export function controlHostOf(req: IncomingMessage): string | null {
-  // Node keeps the first of several Host headers; two readings of one request are refused.
-  if (countHosts(req.rawHeaders) !== 1) return null
-
-  const header = req.headers.host
-  if (header === undefined || header === '') return null
   try {
+    // Node keeps the first of several Host headers; two readings of one request are refused.
+    const header = singleHeader(req.rawHeaders, 'host')
+    if (header === null || header === '') return null
     return parseAuthority(header, 'http').host
   } catch {
     return null
@@ -36,12 +35,4 @@ export function isControlHost(host: string, names: readonly string[]): boolean {
   if (isIP(host) !== 0) return true
   if (host === 'localhost' || host.endsWith('.localhost')) return true
   return names.includes(host)
-}
-
-function countHosts(rawHeaders: readonly string[]): number {
-  let count = 0
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]?.toLowerCase() === 'host') count++
-  }
-  return count
 }

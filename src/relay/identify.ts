@@ -45,7 +45,10 @@ export interface TokenCaller extends Caller {
  */
 export function currentCaller(caller: Caller, directory: Directory): Caller | null {
   const identity = directory.resolveAgent(caller.agent)
-  return identity === null ? null : { ...caller, ...identity }
+  if (identity === null) return null
+  // Nearly always unchanged: the caller itself, not a copy per request.
+  if (identity.owner === caller.owner && identity.team === caller.team) return caller
+  return { ...caller, ...identity }
 }
 
 /**

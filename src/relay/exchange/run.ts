@@ -39,12 +39,12 @@ export async function relayExchange(deps: RelayDeps, ex: Exchange): Promise<void
   refuseStrayPlaceholders(state, ex, outgoing)
   refuseOutgoingTokens(outgoing)
   if (ex.decision.kind === 'deny') throw denial(ex)
-  refuseForbiddenOverrides(state, ex)
+  const overridden = refuseForbiddenOverrides(state, ex)
   if (ex.upgrade) requireAllowedUpgrade(ex)
   const credential = credentialFor(deps, state, ex)
   const limits = state.loaded.config.server.limits
   refuseDeclaredOversize(ex, limits.requestBodyBytes)
-  const body = requestBody(state, ex, credential, limits.requestBodyBytes)
+  const body = requestBody(state, ex, credential, overridden, limits.requestBodyBytes)
 
   await recordDecision(deps, ex).catch((cause: unknown) => {
     throw new TollgateError('TOLLGATE_AUDIT_UNAVAILABLE', undefined, { cause })
@@ -71,6 +71,7 @@ function requestBody(
   state: RelayState,
   ex: Exchange,
   credential: ResolvedCredential | null,
+  overridden: readonly NormalisedPath[],
   limitBytes: number,
 ): RequestBody | null {
   if (!hasRequestBody(ex.req)) return null
@@ -79,7 +80,7 @@ function requestBody(
   const stray = withPlaceholders ? strayPlaceholders(state, ex) : []
   const swap = withPlaceholders && credential ? bodySwap(credential) : null
   const scanner = overrideScannerFor(ex.req)
-  const override = scanner ? { scanner, refuse: overrideRefusal(state, ex) } : null
+  const override = scanner ? { scanner, refuse: overrideRefusal(state, ex, overridden) } : null
 
   // Every body is watched for tokens (`TokenWatch`), and a coding the relay cannot undo would
   // hide one, or a placeholder, from the watch and the swap.
@@ -115,19 +116,21 @@ function bodySwap(credential: ResolvedCredential): BodySwap | null {
  * A method- or path-override header (or a method parameter) is allowed only if the method
  * and path it names would be allowed on their own: otherwise a POST rule becomes a DELETE,
  * and a rule for `/public` reaches `/admin`, on upstreams that honour them. Every path the
- * upstream might act on is decided with every method it might act with.
+ * upstream might act on is decided with every method it might act with. Returns the paths the
+ * overrides name, for the body's `_method` check.
  */
-function refuseForbiddenOverrides(state: RelayState, ex: Exchange): void {
+function refuseForbiddenOverrides(state: RelayState, ex: Exchange): NormalisedPath[] {
   const { target } = requireIdentified(ex)
   const paths = overriddenPaths(ex.req, target.path)
   const queries = paths.map((path) => path.query.slice(1))
   const methods = overriddenMethods(ex.req, [ex.query, ...queries].join('&'))
-  if (methods.length === 0 && paths.length === 0) return
+  if (methods.length === 0 && paths.length === 0) return paths
   const refusal = overrideRefusal(state, ex, paths)
   for (const method of paths.length > 0 ? [target.method, ...methods] : methods) {
     const error = refusal(method)
     if (error) throw error
   }
+  return paths
 }
 
 /**
@@ -138,7 +141,7 @@ function refuseForbiddenOverrides(state: RelayState, ex: Exchange): void {
 function overrideRefusal(
   state: RelayState,
   ex: Exchange,
-  overridden: readonly NormalisedPath[] = overriddenPaths(ex.req, ex.target?.path ?? ''),
+  overridden: readonly NormalisedPath[],
 ): (method: string) => TollgateError | null {
   const { caller, target } = requireIdentified(ex)
   const paths = [target.path, ...overridden.map((path) => path.path)]

@@ -38,7 +38,7 @@ void describe('WorkerChainSink durability', () => {
     const sink = new WorkerChainSink(path, durable === undefined ? {} : { durable })
     try {
       // An append first, so the level is the one the writer committed with.
-      await sink.append([prepareEvent({ type: 'relay.started' })], new Date())
+      await sink.append([prepareEvent({ type: 'relay.started' }).tail], new Date())
       check(await sink.synchronousLevel())
     } finally {
       await sink.close()

@@ -34,7 +34,10 @@ void describe('WorkerChainSink', () => {
     openDatabase(path).close()
     const sink = new WorkerChainSink(path)
     try {
-      await sink.append(EVENTS.map(prepareEvent), new Date('2026-01-02T03:04:05.000Z'))
+      await sink.append(
+        EVENTS.map((event) => prepareEvent(event).tail),
+        new Date('2026-01-02T03:04:05.000Z'),
+      )
     } finally {
       await sink.close()
     }
